@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Gradlab's two commands: run the product, run the tests.
+
+    python3 dev.py run     # install into .venv, migrate, load the course, start the server
+    python3 dev.py test    # install the test tools, lint, run the whole suite
+    python3 dev.py setup   # only install everything for development into .venv
+
+Runs on any Python 3.8+; it finds a Python 3.12+ for the virtual environment (Django 6
+needs it) and re-runs itself inside that environment.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+MIN_PYTHON = (3, 12)
+REQUIREMENTS = {"run": "requirements/base.txt", "test": "requirements/test.txt"}
+
+
+def say(message: str) -> None:
+    print(f"[gradlab] {message}", flush=True)
+
+
+def python_version(executable: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [executable, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    major, minor = out.stdout.split()
+    return int(major), int(minor)
+
+
+def find_python() -> str:
+    """The newest Python 3.12+ on this machine: GRADLAB_PYTHON, then PATH, then pyenv."""
+    candidates = [os.environ.get("GRADLAB_PYTHON", ""), sys.executable]
+    candidates += [shutil.which(f"python3.{minor}") or "" for minor in range(20, 11, -1)]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")), reverse=True)
+    found = []
+    for candidate in filter(None, candidates):
+        version = python_version(candidate)
+        if version and version >= MIN_PYTHON:
+            if candidate == os.environ.get("GRADLAB_PYTHON"):
+                return candidate
+            found.append((version, candidate))
+    if not found:
+        sys.exit("[gradlab] Gradlab needs Python 3.12 or newer (Django 6). Install one, or point GRADLAB_PYTHON at it.")
+    return max(found)[1]
+
+
+def venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def ensure_venv(kind: str) -> None:
+    """Create .venv and install the requirements, skipping the install when unchanged."""
+    if not venv_python().exists():
+        interpreter = find_python()
+        say(f"creating .venv with {interpreter}")
+        subprocess.run([interpreter, "-m", "venv", str(VENV)], check=True)
+    requirements = ROOT / REQUIREMENTS[kind]
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "requirements").glob("*.txt")):
+        digest.update(path.read_bytes())
+    stamp = VENV / f".installed-{kind}"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    say(f"installing {requirements.relative_to(ROOT)} into .venv")
+    pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "-q", "-r", str(requirements)], check=True)
+    stamp.write_text(digest.hexdigest())
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(venv_python()), str(ROOT / "manage.py"), *args], check=True, env=env)
+
+
+def run(args: list[str]) -> int:
+    ensure_venv("run")
+    host = os.environ.get("GRADLAB_HOST", "127.0.0.1")
+    port = os.environ.get("GRADLAB_PORT", "8000")
+    manage("compile_catalogs")
+    manage("migrate", "--no-input", "-v", "0")
+    manage("collectstatic", "--no-input", "-v", "0")
+    manage("load_content")
+    manage("ensure_demo_accounts")
+    say(f"Gradlab is running at http://{host}:{port}/  (Ctrl+C stops it)")
+    command = [
+        str(venv_python()),
+        "-m",
+        "uvicorn",
+        "gradlab.asgi:application",
+        "--app-dir",
+        str(ROOT / "platform"),
+        "--host",
+        host,
+        "--port",
+        port,
+        "--no-access-log",
+        *args,
+    ]
+    try:
+        return subprocess.run(command, cwd=ROOT).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def test(args: list[str]) -> int:
+    ensure_venv("test")
+    bin_dir = VENV / "bin"
+    for lint in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
+        say("lint: " + " ".join(lint))
+        if subprocess.run([str(bin_dir / lint[0]), *lint[1:]], cwd=ROOT).returncode:
+            return 1
+    manage("compile_catalogs")
+    say("pytest " + " ".join(args))
+    return subprocess.run([str(venv_python()), "-m", "pytest", *args], cwd=ROOT).returncode
+
+
+def setup(args: list[str]) -> int:
+    ensure_venv("test")
+    manage("compile_catalogs")
+    say("ready: .venv has everything to develop and test (activate it with: source .venv/bin/activate)")
+    return 0
+
+
+def main() -> int:
+    commands = {"run": run, "test": test, "setup": setup}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    try:
+        return commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as error:
+        say(f"stopped: {' '.join(map(str, error.cmd[1:]))} failed (exit status {error.returncode})")
+        return error.returncode or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Course content as files: read and validate them, write them back canonically."""

@@ -1,0 +1,25 @@
+"""A course as it is in its files, validated: what the loader writes and the dumper reads."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from courses.content.schema import CourseFile, LessonFile, SourceEntry
+
+LANGUAGES = ("de", "en")
+
+
+@dataclass
+class LessonContent:
+    key: str
+    meta: LessonFile
+    body: dict[str, str]  # language -> Markdown
+    file: Path | None = field(default=None, compare=False, repr=False)
+    lines: dict = field(default_factory=dict, compare=False, repr=False)  # for error messages
+
+
+@dataclass
+class CourseContent:
+    key: str
+    meta: CourseFile
+    sources: list[SourceEntry]
+    lessons: list[LessonContent]

@@ -1,0 +1,155 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from courses.translation import Translated
+
+
+class LiveQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(retired_at__isnull=True)
+
+
+class Course(models.Model):
+    key = models.SlugField(_("key"), unique=True)
+    title_de = models.CharField(_("title (German)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    summary_de = models.TextField(_("summary (German)"))
+    summary_en = models.TextField(_("summary (English)"))
+    retired_at = models.DateTimeField(
+        _("retired at"), null=True, blank=True, help_text=_("Set when the course left the content files.")
+    )
+
+    title = Translated()
+    summary = Translated()
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+    def __str__(self) -> str:
+        return self.title_en
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:course", kwargs={"course": self.key})
+
+
+class Source(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sources")
+    key = models.SlugField(_("key"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    authors = models.CharField(_("authors"), max_length=500)
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("title"), max_length=500)
+    venue = models.CharField(_("venue"), max_length=500)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["course", "position"]
+        constraints = [models.UniqueConstraint(fields=["course", "key"], name="source_key_unique_in_course")]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self) -> str:
+        return f"{self.authors} ({self.year}): {self.title}"
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    key = models.SlugField(_("key"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    title_de = models.CharField(_("title (German)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    summary_de = models.TextField(_("summary (German)"))
+    summary_en = models.TextField(_("summary (English)"))
+    body_de = models.TextField(_("text (German, Markdown)"))
+    body_en = models.TextField(_("text (English, Markdown)"))
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    title = Translated()
+    summary = Translated()
+    body = Translated()
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "position"]
+        constraints = [models.UniqueConstraint(fields=["course", "key"], name="lesson_key_unique_in_course")]
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+
+    def __str__(self) -> str:
+        return f"{self.course.key}/{self.key}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:lesson", kwargs={"course": self.course.key, "lesson": self.key})
+
+
+class Fact(models.Model):
+    class Status(models.TextChoices):
+        VERIFIED = "verified", _("verified")
+        SIMPLIFIED = "simplified", _("simplified")
+        CONTESTED = "contested", _("contested")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="facts")
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="facts")
+    key = models.SlugField(_("key"))
+    number = models.PositiveSmallIntegerField(_("number in the source article"))
+    position = models.PositiveIntegerField(_("position in the lesson"), default=0)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    statement_de = models.TextField(_("statement (German)"))
+    statement_en = models.TextField(_("statement (English)"))
+    explanation_de = models.TextField(_("explanation (German, Markdown)"))
+    explanation_en = models.TextField(_("explanation (English, Markdown)"))
+    note_de = models.TextField(_("instructor's note (German)"), blank=True)
+    note_en = models.TextField(_("instructor's note (English)"), blank=True)
+    sources = models.ManyToManyField(Source, through="FactSource", related_name="facts")
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    statement = Translated()
+    explanation = Translated()
+    note = Translated()
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "lesson__position", "position"]
+        constraints = [models.UniqueConstraint(fields=["course", "key"], name="fact_key_unique_in_course")]
+        verbose_name = _("fact")
+        verbose_name_plural = _("facts")
+
+    def __str__(self) -> str:
+        return f"{self.course.key}/{self.key}"
+
+
+class FactSource(models.Model):
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["fact", "source"], name="fact_source_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.fact_id} cites {self.source_id}"
+
+
+class LessonProgress(models.Model):
+    """A learner marked a lesson as done."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    completed_at = models.DateTimeField(_("completed at"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="lesson_progress_once")]
+        verbose_name = _("lesson progress")
+        verbose_name_plural = _("lesson progress")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} finished {self.lesson_id}"

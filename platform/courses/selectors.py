@@ -1,0 +1,97 @@
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from courses.content.model import LANGUAGES, CourseContent, LessonContent
+from courses.content.schema import CourseFile, FactEntry, LessonFile, SourceEntry
+from courses.models import Course, Fact, Lesson, LessonProgress, Source
+
+
+def course_list() -> QuerySet[Course]:
+    return Course.objects.live().annotate(
+        lesson_count=Count("lessons", filter=Q(lessons__retired_at__isnull=True), distinct=True),
+        fact_count=Count("facts", filter=Q(facts__retired_at__isnull=True), distinct=True),
+    )
+
+
+def course_lessons(*, course: Course) -> QuerySet[Lesson]:
+    return (
+        course.lessons.live()
+        .annotate(fact_count=Count("facts", filter=Q(facts__retired_at__isnull=True)))
+        .order_by("position")
+    )
+
+
+def lessons_done(*, user, course: Course | None = None) -> set[int]:
+    """Ids of the lessons this user marked as done (none for anonymous visitors)."""
+    if not user.is_authenticated:
+        return set()
+    progress = LessonProgress.objects.filter(user=user, lesson__retired_at__isnull=True)
+    if course is not None:
+        progress = progress.filter(lesson__course=course)
+    return set(progress.values_list("lesson_id", flat=True))
+
+
+def lesson_facts(*, lesson: Lesson) -> QuerySet[Fact]:
+    return (
+        lesson.facts.live()
+        .order_by("position")
+        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("factsource__position")))
+    )
+
+
+def lesson_neighbours(*, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+    siblings = lesson.course.lessons.live()
+    previous = siblings.filter(position__lt=lesson.position).order_by("-position").first()
+    following = siblings.filter(position__gt=lesson.position).order_by("position").first()
+    return previous, following
+
+
+def _translated(row, field: str) -> dict[str, str]:
+    return {language: getattr(row, f"{field}_{language}") for language in LANGUAGES}
+
+
+def course_content(*, course: Course) -> CourseContent:
+    """The course as its content files describe it; raises pydantic's ValidationError if
+    an edit in the admin left it in a state the files cannot hold."""
+    sources = [
+        SourceEntry.model_validate(
+            {
+                "key": source.key,
+                "authors": source.authors,
+                "year": source.year,
+                "title": source.title,
+                "venue": source.venue,
+                "url": source.url or None,
+            }
+        )
+        for source in course.sources.order_by("position")
+    ]
+    lessons = []
+    for lesson in course.lessons.live().order_by("position"):
+        facts = []
+        for fact in lesson_facts(lesson=lesson):
+            note = _translated(fact, "note")
+            facts.append(
+                FactEntry.model_validate(
+                    {
+                        "key": fact.key,
+                        "number": fact.number,
+                        "status": fact.status,
+                        "statement": _translated(fact, "statement"),
+                        "explanation": _translated(fact, "explanation"),
+                        "note": note if any(note.values()) else None,
+                        "sources": [source.key for source in fact.sources.all()],
+                    }
+                )
+            )
+        meta = LessonFile.model_validate(
+            {"title": _translated(lesson, "title"), "summary": _translated(lesson, "summary"), "facts": facts}
+        )
+        lessons.append(LessonContent(key=lesson.key, meta=meta, body=_translated(lesson, "body")))
+    meta = CourseFile.model_validate(
+        {
+            "title": _translated(course, "title"),
+            "summary": _translated(course, "summary"),
+            "lessons": [lesson.key for lesson in lessons],
+        }
+    )
+    return CourseContent(key=course.key, meta=meta, sources=sources, lessons=lessons)

@@ -1,0 +1,179 @@
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from courses.content.model import CourseContent
+from courses.content.reader import read_content
+from courses.content.writer import write_course
+from courses.models import Course, Fact, FactSource, Lesson, LessonProgress, Source
+from courses.selectors import course_content
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)
+    updated: dict[str, list[str]] = field(default_factory=dict)  # label -> changed fields
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def record_update(self, label: str, fields: list[str]) -> None:
+        if label in self.unchanged:
+            self.unchanged.remove(label)
+        self.updated.setdefault(label, []).extend(fields)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+def _upsert(model: type[Model], *, lookup: dict, values: dict, label: str, report: LoadReport) -> Model:
+    row = model.objects.filter(**lookup).first()
+    if row is None:
+        row = model.objects.create(**lookup, **values)
+        report.created.append(label)
+        return row
+    differs = [name for name, value in values.items() if getattr(row, name) != value]
+    if differs:
+        for name in differs:
+            setattr(row, name, values[name])
+        row.save(update_fields=differs)
+        report.record_update(label, differs)
+    else:
+        report.unchanged.append(label)
+    return row
+
+
+def _bilingual(prefix: str, text) -> dict[str, str]:
+    return {f"{prefix}_{language}": getattr(text, language) if text else "" for language in ("de", "en")}
+
+
+def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
+    meta = content.meta
+    course = _upsert(
+        Course,
+        lookup={"key": content.key},
+        values={**_bilingual("title", meta.title), **_bilingual("summary", meta.summary), "retired_at": None},
+        label=f"course {content.key}",
+        report=report,
+    )
+    sources = {}
+    for position, entry in enumerate(content.sources):
+        sources[entry.key] = _upsert(
+            Source,
+            lookup={"course": course, "key": entry.key},
+            values={
+                "position": position,
+                "authors": entry.authors,
+                "year": entry.year,
+                "title": entry.title,
+                "venue": entry.venue,
+                "url": entry.url or "",
+            },
+            label=f"source {content.key}/{entry.key}",
+            report=report,
+        )
+    for gone in course.sources.exclude(key__in=sources):
+        report.removed.append(f"source {content.key}/{gone.key} (deleted)")
+        gone.delete()
+
+    fact_keys = set()
+    for position, lesson_content in enumerate(content.lessons):
+        lesson_meta = lesson_content.meta
+        lesson = _upsert(
+            Lesson,
+            lookup={"course": course, "key": lesson_content.key},
+            values={
+                "position": position,
+                **_bilingual("title", lesson_meta.title),
+                **_bilingual("summary", lesson_meta.summary),
+                "body_de": lesson_content.body["de"],
+                "body_en": lesson_content.body["en"],
+                "retired_at": None,
+            },
+            label=f"lesson {content.key}/{lesson_content.key}",
+            report=report,
+        )
+        for fact_position, entry in enumerate(lesson_meta.facts):
+            fact_keys.add(entry.key)
+            label = f"fact {content.key}/{entry.key}"
+            fact = _upsert(
+                Fact,
+                lookup={"course": course, "key": entry.key},
+                values={
+                    "lesson": lesson,
+                    "number": entry.number,
+                    "position": fact_position,
+                    "status": entry.status,
+                    **_bilingual("statement", entry.statement),
+                    **_bilingual("explanation", entry.explanation),
+                    **_bilingual("note", entry.note),
+                    "retired_at": None,
+                },
+                label=label,
+                report=report,
+            )
+            cited = list(fact.factsource_set.order_by("position").values_list("source__key", flat=True))
+            if cited != entry.sources:
+                fact.factsource_set.all().delete()
+                FactSource.objects.bulk_create(
+                    FactSource(fact=fact, source=sources[key], position=index)
+                    for index, key in enumerate(entry.sources)
+                )
+                if label not in report.created:
+                    report.record_update(label, ["sources"])
+
+    # Removed from the files: retired, not deleted, so learners' progress survives and
+    # the item comes back as it was if the files bring it back.
+    lesson_keys = [lesson.key for lesson in content.lessons]
+    for lesson in course.lessons.live().exclude(key__in=lesson_keys):
+        lesson.retired_at = now
+        lesson.save(update_fields=["retired_at"])
+        report.removed.append(f"lesson {content.key}/{lesson.key} (retired)")
+    for fact in course.facts.live().exclude(key__in=fact_keys):
+        fact.retired_at = now
+        fact.save(update_fields=["retired_at"])
+        report.removed.append(f"fact {content.key}/{fact.key} (retired)")
+    return course
+
+
+@transaction.atomic
+def content_load(*, path: Path) -> LoadReport:
+    """Validate every file under `path`, then upsert by stable key, all or nothing.
+
+    `path` is a content folder (all its courses; a course missing from it is retired) or
+    one course's folder. Raises ContentError, having written nothing, if a file is bad.
+    """
+    courses = read_content(path)
+    report = LoadReport()
+    now = timezone.now()
+    for content in courses:
+        _load_course(content, report, now)
+    if not (path / "course.yaml").is_file():
+        for course in Course.objects.live().exclude(key__in=[content.key for content in courses]):
+            course.retired_at = now
+            course.save(update_fields=["retired_at"])
+            report.removed.append(f"course {course.key} (retired)")
+    return report
+
+
+def content_dump(*, path: Path, course_keys: list[str] | None = None) -> list[Path]:
+    """Write the live courses (or the named ones) as content files under `path`."""
+    courses = Course.objects.live()
+    if course_keys:
+        courses = courses.filter(key__in=course_keys)
+    contents = [course_content(course=course) for course in courses]  # validate all first
+    changed = []
+    for content in contents:
+        changed += write_course(content, path)
+    return changed
+
+
+@transaction.atomic
+def lesson_progress_set(*, user, lesson: Lesson, done: bool) -> None:
+    if done:
+        LessonProgress.objects.get_or_create(user=user, lesson=lesson, defaults={"completed_at": timezone.now()})
+    else:
+        LessonProgress.objects.filter(user=user, lesson=lesson).delete()

@@ -1,0 +1,16 @@
+"""ASGI entry point: `uvicorn gradlab.asgi:application --app-dir platform`."""
+
+import os
+import sys
+from pathlib import Path
+
+# platform/ is a source root, not a package (see manage.py).
+PLATFORM_DIR = str(Path(__file__).resolve().parents[1])
+if PLATFORM_DIR not in sys.path:
+    sys.path.insert(0, PLATFORM_DIR)
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gradlab.settings.local")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+application = get_asgi_application()

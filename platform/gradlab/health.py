@@ -1,0 +1,32 @@
+"""Checks of the services Gradlab depends on, for /healthz."""
+
+from django.conf import settings
+from django.db import connection
+
+
+def database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # noqa: BLE001 - any failure means "down"; the message says why
+        return f"error: {type(error).__name__}: {error}".strip()
+    return "ok"
+
+
+def redis_state() -> str:
+    if not settings.REDIS_URL:
+        return "not configured"
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    except ValueError as error:
+        return f"error: {error}"
+    try:
+        client.ping()
+    except Exception as error:  # noqa: BLE001
+        return f"error: {type(error).__name__}: {error}".strip()
+    finally:
+        client.close()
+    return "ok"

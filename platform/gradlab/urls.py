@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gradlab import views
+
+urlpatterns = [
+    path("", include("courses.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.conf import settings
 
@@ -38,3 +40,10 @@ def other_learner(db):
 def instructor(db):
     """Ines, who writes and corrects the course."""
     return user_make_instructor(user=UserFactory(username="ines"))
+
+
+def skip_unless_available(reason: str) -> None:
+    """Skip on a developer's machine that lacks a service or tool; in CI, fail instead."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)

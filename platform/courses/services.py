@@ -75,9 +75,6 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
             label=f"source {content.key}/{entry.key}",
             report=report,
         )
-    for gone in course.sources.exclude(key__in=sources):
-        report.removed.append(f"source {content.key}/{gone.key} (deleted)")
-        gone.delete()
 
     fact_keys = set()
     for position, lesson_content in enumerate(content.lessons):
@@ -136,6 +133,10 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
         fact.retired_at = now
         fact.save(update_fields=["retired_at"])
         report.removed.append(f"fact {content.key}/{fact.key} (retired)")
+    # Sources carry no learner data: one no longer listed is deleted.
+    for gone in course.sources.exclude(key__in=sources):
+        report.removed.append(f"source {content.key}/{gone.key} (deleted)")
+        gone.delete()
     return course
 
 

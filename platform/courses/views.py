@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from courses import selectors, services
 from courses.models import Course, Lesson
@@ -58,6 +59,7 @@ def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
 
 
 @require_safe
+@vary_on_headers("HX-Request")
 def lesson_detail(request: HttpRequest, course: str, lesson: str) -> HttpResponse:
     lesson = _live_lesson(course, lesson)
     template = "courses/lesson_detail.html"

@@ -5,13 +5,14 @@ import pytest
 from courses.content.errors import ContentError
 from courses.models import Course, Fact, Lesson
 from courses.services import content_load
-from tests.courses.content_files import edit, write_test_course
+from tests.courses.content_files import COURSE_YAML, edit, write_test_course
 
 FIRST = "lessons/first/lesson.yaml"
 
 # (name, change to make, file the message names, line, field, words in the message)
 CASES = [
-    ("yaml-syntax", (FIRST, "  de: Erste Lektion", "  de: [Erste"), FIRST, 2, None, "not valid YAML"),
+    ("yaml-syntax", (FIRST, "  de: Erste Lektion", "  de: [Erste"), FIRST, 3, None,
+     "not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence that starts on line 2)"),
     ("duplicate-key", (FIRST, "  en: First lesson\n", "  en: First lesson\n  en: Again\n"), FIRST, 4, "en", "twice"),
     ("unknown-field", (FIRST, "  number: 1\n", "  number: 1\n  colour: red\n"), FIRST, 10, "facts[0].colour",
      "unknown field"),
@@ -50,7 +51,7 @@ CASES = [
      6, "[0].url", "should match pattern"),
     ("source-key-twice", ("sources.yaml", "key: book2021", "key: paper2020"), "sources.yaml", 7, "[1].key",
      "used twice"),
-    ("top-level-not-a-mapping", ("course.yaml", "title:\n", "- title:\n"), "course.yaml", 1, None,
+    ("top-level-not-a-mapping", ("course.yaml", COURSE_YAML, "- just\n- a list\n"), "course.yaml", 1, None,
      "valid dictionary"),
 ]
 

@@ -67,8 +67,11 @@ class _Reader:
             return None
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
-            line = mark.line + 1 if mark else None
-            self.problem(file, f"not valid YAML: {getattr(error, 'problem', None) or error}", line=line)
+            context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+            message = f"not valid YAML: {getattr(error, 'problem', None) or error}"
+            if context and context_mark and mark and context_mark.line != mark.line:
+                message += f" ({context} that starts on line {context_mark.line + 1})"
+            self.problem(file, message, line=mark.line + 1 if mark else None)
             return None
         try:
             adapter = schema if isinstance(schema, TypeAdapter) else TypeAdapter(schema)

@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from gradlab.env import env_bool, env_list, env_str
+from gradlab.env import env_bool, env_int, env_list, env_str
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = PLATFORM_DIR.parent
@@ -117,7 +117,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def mailer_from_env(default_backend: str) -> dict:
+    backend = env_str("EMAIL_BACKEND", default_backend)
+    options = {}
+    if backend == SMTP_BACKEND:
+        options = {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 25),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+        }
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {"default": mailer_from_env(SMTP_BACKEND)}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Gradlab <noreply@localhost>")
 
 LOGGING = {

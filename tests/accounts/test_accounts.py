@@ -1,0 +1,155 @@
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import User
+from courses.models import Fact
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "a much longer passphrase 42"
+
+
+def test_it_signs_up_a_new_learner_and_logs_them_in(client, course):
+    response = client.post(
+        reverse("signup"),
+        {"username": "noor", "email": "noor@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+         "next": course.get_absolute_url()},
+    )  # fmt: skip
+
+    assert response.status_code == 302 and response.url == course.get_absolute_url()
+    noor = User.objects.get(username="noor")
+    assert not noor.is_staff and not noor.is_instructor
+    assert client.get(reverse("courses:home")).context["user"] == noor
+
+
+def test_signup_keeps_the_language_the_visitor_was_reading(client):
+    client.post(
+        reverse("signup"),
+        {"username": "noor", "email": "noor@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        headers={"accept-language": "de"},
+    )
+
+    assert User.objects.get(username="noor").language == "de"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"username": "", "email": "a@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, "username"),
+        ({"username": "lena", "email": "x@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+         "username"),
+        ({"username": "noor", "email": "not-an-address", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+         "email"),
+        ({"username": "noor", "email": "LENA@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+         "email"),
+        ({"username": "noor", "email": "n@example.com", "password1": NEW_PASSWORD, "password2": "different 42 x"},
+         "password2"),
+        ({"username": "noor", "email": "n@example.com", "password1": "12345678", "password2": "12345678"},
+         "password2"),
+    ],
+    ids=["no-username", "taken-username", "bad-email", "taken-email", "mismatch", "weak-password"],
+)  # fmt: skip
+def test_signup_rejects_bad_input_naming_the_field(client, learner, data, field):
+    response = client.post(reverse("signup"), data)
+
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert f'id="id_{field}_error"' in response.text
+    assert not User.objects.filter(username="noor").exists()
+
+
+def test_signup_ignores_a_next_url_on_another_site(client):
+    response = client.post(
+        reverse("signup"),
+        {"username": "noor", "email": "noor@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+         "next": "https://evil.example/"},
+    )  # fmt: skip
+
+    assert response.url == "/"
+
+
+def test_it_logs_in_and_out(client, learner):
+    response = client.post(reverse("login"), {"username": "lena", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").context["user"] == learner
+
+    client.post(reverse("logout"))
+
+    assert not client.get("/").context["user"].is_authenticated
+
+
+def test_a_wrong_password_is_refused(client, learner):
+    response = client.post(reverse("login"), {"username": "lena", "password": "wrong"})
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+
+
+def test_a_learner_changes_their_password(client, learner):
+    client.force_login(learner)
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert response.url == reverse("password_change_done")
+    learner.refresh_from_db()
+    assert learner.check_password(NEW_PASSWORD)
+
+
+def test_a_learner_resets_a_forgotten_password_by_email(client, learner):
+    client.post(reverse("password_reset"), {"email": learner.email})
+
+    (message,) = mail.outbox
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", message.body).group(1)
+    form_url = client.get(link).url
+    response = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.url == reverse("password_reset_complete")
+    learner.refresh_from_db()
+    assert learner.check_password(NEW_PASSWORD)
+
+
+def test_a_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+
+    assert response.url == reverse("password_reset_done")
+    assert mail.outbox == []
+
+
+def test_an_instructor_edits_facts_in_the_admin(client, instructor, course):
+    client.force_login(instructor)
+    fact = Fact.objects.get(key="overfitting")
+
+    assert client.get(reverse("admin:courses_fact_changelist")).status_code == 200
+    assert client.get(reverse("admin:courses_fact_change", args=[fact.id])).status_code == 200
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 403
+
+
+def test_a_learner_cannot_open_the_admin(client, learner):
+    client.force_login(learner)
+
+    response = client.get(reverse("admin:courses_fact_changelist"))
+
+    assert response.status_code == 302 and reverse("admin:login") in response.url
+
+
+def test_the_demo_accounts_command_prints_working_credentials(settings, tmp_path, client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    out = StringIO()
+    call_command("ensure_demo_accounts", stdout=out)
+    call_command("ensure_demo_accounts", stdout=StringIO())  # a second start keeps the passwords
+
+    credentials = dict(re.findall(r"user (\w+)\s+password (\S+)", out.getvalue()))
+    assert set(credentials) == {"instructor", "learner"}
+    assert User.objects.get(username="instructor").is_instructor
+    assert not User.objects.get(username="learner").is_instructor
+    for username, password in credentials.items():
+        assert client.login(username=username, password=password), username

@@ -1,0 +1,108 @@
+"""A new visitor, in the system Chromium: sign up, open the course, read, mark done, switch language."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from courses.services import content_load
+from tests.conftest import skip_unless_available
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        skip_unless_available(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM
+    # calls happen in its own thread, and the test's own ORM calls are synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(live_server):
+    content_load(path=settings.CONTENT_DIR)
+    return live_server.url
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_new_visitor_signs_up_reads_a_lesson_marks_it_done_and_switches_language(browser, site):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page.goto(site + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Learn deep learning by running it")
+    shot(page, "home-en")
+
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Username").fill("mira")
+    page.get_by_label("E-mail address").fill("mira@example.com")
+    page.get_by_label("Password:", exact=True).fill("a much longer passphrase 42")
+    page.get_by_label("Password confirmation").fill("a much longer passphrase 42")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator(".username")).to_have_text("mira")
+
+    page.get_by_role("link", name="The vanishing gradient problem").click()
+    expect(page.get_by_text("You have finished 0 of 7 lessons.")).to_be_visible()
+    page.get_by_role("link", name=re.compile("^Start the course")).click()
+    expect(page).to_have_url(re.compile(r"/courses/vanishing-gradient/introduction/$"))
+    assert page.locator(".prose h2").count() >= 2  # the lesson text is there, rendered
+
+    # Move to the next lesson with the pager: htmx swaps the lesson and updates URL and title.
+    page.get_by_role("link", name=re.compile("^Next")).click()
+    expect(page).to_have_url(re.compile(r"/what-it-is/$"))
+    expect(page.locator("h1")).to_be_focused()
+    assert "What is" in page.title() or page.title().startswith(page.locator("h1").inner_text())
+    expect(page.locator("math").first).to_be_visible()
+    expect(page.locator("#fact-relu-mitigates .badge")).to_have_text("simplified")
+
+    # Mark it done from the keyboard; htmx swaps only the button region.
+    button = page.get_by_role("button", name="Mark as done")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("You finished this lesson.")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark as not done")).to_be_visible()
+    shot(page, "lesson-done-en")
+
+    page.get_by_role("button", name="DE").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Was ist das Problem?")
+    expect(page.get_by_text("Du hast diese Lektion abgeschlossen.")).to_be_visible()
+    shot(page, "lesson-done-de")
+
+    page.get_by_role("link", name="Das Verschwinden des Gradienten").first.click()
+    expect(page.get_by_text("Du hast 1 von 7 Lektionen abgeschlossen.")).to_be_visible()
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+
+
+def test_the_lesson_page_fits_a_phone_and_works_from_the_keyboard(browser, site):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="de-DE", viewport={"width": 375, "height": 740}, is_mobile=True)
+    page.goto(site + "/courses/vanishing-gradient/causes/")
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Zum Inhalt springen")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways: {width}px wide"
+    shot(page, "lesson-phone-de")

@@ -8,6 +8,8 @@ import polib
 import pytest
 from django.conf import settings
 
+from tests.conftest import skip_unless_available
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -56,7 +58,7 @@ def test_every_string_in_the_code_is_in_the_german_catalog(tmp_path):
         env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "gradlab.settings.test"},
     )
     if result.returncode != 0 and "xgettext" in result.stderr:
-        pytest.skip("GNU gettext (xgettext) is not installed")
+        skip_unless_available("GNU gettext (xgettext) is not installed")
     assert result.returncode == 0, result.stderr
     fresh = polib.pofile(str(platform_copy / "locale/de/LC_MESSAGES/django.po"))
     committed = {(e.msgctxt, e.msgid) for e in polib.pofile(str(ROOT / "platform/locale/de/LC_MESSAGES/django.po"))}
@@ -75,7 +77,7 @@ def test_htmx_is_served_from_our_own_static_files_with_its_licence():
 def test_pages_load_no_script_or_style_from_another_host(client, db):
     text = client.get("/").text
 
-    assert "src=\"http" not in text and "href=\"http" not in text.split("<main")[0]
+    assert 'src="http' not in text and 'href="http' not in text.split("<main")[0]
 
 
 def test_production_settings_pass_the_deployment_checks():

@@ -194,7 +194,7 @@ def test_dump_refuses_content_the_files_cannot_hold(tmp_path):
     content_load(path=tmp_path / "in")
     Fact.objects.filter(key="fact-one").update(statement_en="")
 
-    with pytest.raises(ValueError, match="statement.en"):
+    with pytest.raises(ValueError, match=r"statement\.en"):
         content_dump(path=tmp_path / "out", course_keys=["test-course"])
 
     assert not (tmp_path / "out").exists()

@@ -48,7 +48,7 @@ def test_a_lesson_shows_its_text_facts_statuses_and_sources(client, causes):
     for fact in causes.facts.all():
         assert f'id="fact-{fact.key}"' in text
         assert f"Fact {fact.number}" in text
-    assert "simplified" in text and "Precisely" in text
+    assert "simplified" in text and "Instructor note:" in text
     assert "Glorot" in text
 
 

@@ -1,6 +1,5 @@
 """A new visitor, in the system Chromium: sign up, open the course, read, mark done, switch language."""
 
-import os
 import re
 from pathlib import Path
 
@@ -18,24 +17,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture
-def browser():
+def site(live_server):
+    content_load(path=settings.CONTENT_DIR)
+    return live_server.url
+
+
+@pytest.fixture
+def browser(site):
+    # Set up after `site` and torn down before it: while Playwright's loop runs, Django
+    # would take this thread for async code and open a connection it never closes.
     if not Path(CHROMIUM).exists():
         skip_unless_available(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread; the live server's ORM
-    # calls happen in its own thread, and the test's own ORM calls are synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def site(live_server):
-    content_load(path=settings.CONTENT_DIR)
-    return live_server.url
 
 
 def shot(page, name: str) -> None:

@@ -11,20 +11,28 @@ class LiveQuerySet(models.QuerySet):
         return self.filter(retired_at__isnull=True)
 
 
-class Course(models.Model):
-    key = models.SlugField(_("key"), unique=True)
+class TitledContent(models.Model):
+    """What courses and lessons share: a bilingual title and summary, and retirement."""
+
     title_de = models.CharField(_("title (German)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200)
     summary_de = models.TextField(_("summary (German)"))
     summary_en = models.TextField(_("summary (English)"))
     retired_at = models.DateTimeField(
-        _("retired at"), null=True, blank=True, help_text=_("Set when the course left the content files.")
+        _("retired at"), null=True, blank=True, help_text=_("Set when it left the content files.")
     )
 
     title = Translated()
     summary = Translated()
 
     objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Course(TitledContent):
+    key = models.SlugField(_("key"), unique=True)
 
     class Meta:
         ordering = ["key"]
@@ -58,23 +66,14 @@ class Source(models.Model):
         return f"{self.authors} ({self.year}): {self.title}"
 
 
-class Lesson(models.Model):
+class Lesson(TitledContent):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
     key = models.SlugField(_("key"))
     position = models.PositiveIntegerField(_("position"), default=0)
-    title_de = models.CharField(_("title (German)"), max_length=200)
-    title_en = models.CharField(_("title (English)"), max_length=200)
-    summary_de = models.TextField(_("summary (German)"))
-    summary_en = models.TextField(_("summary (English)"))
     body_de = models.TextField(_("text (German, Markdown)"))
     body_en = models.TextField(_("text (English, Markdown)"))
-    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
-    title = Translated()
-    summary = Translated()
     body = Translated()
-
-    objects = LiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "position"]

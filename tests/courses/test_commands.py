@@ -9,10 +9,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_load_content_prints_what_it_did(tmp_path):
-    write_test_course(tmp_path)
+    folder = write_test_course(tmp_path)
     out = StringIO()
 
-    call_command("load_content", str(tmp_path), stdout=out)
+    call_command("load_content", str(folder), stdout=out)
 
     assert "7 created, 0 updated, 0 unchanged, 0 removed." in out.getvalue()
 

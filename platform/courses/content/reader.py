@@ -124,7 +124,7 @@ class _Reader:
                     field="lessons",
                 )
         if source_keys is not None:
-            self._check_facts(folder, lessons, source_keys)
+            self._check_facts(lessons, source_keys)
         if sources is None or len(lessons) != len(listed):
             return None
         return CourseContent(key=folder.name, meta=meta, sources=sources[0], lessons=lessons)
@@ -163,7 +163,7 @@ class _Reader:
         line = line or line_for(lesson.lines, path)
         self.problem(lesson.file, message, line=line, field=field_name(path))
 
-    def _check_facts(self, folder: Path, lessons: list[LessonContent], source_keys: set[str]) -> None:
+    def _check_facts(self, lessons: list[LessonContent], source_keys: set[str]) -> None:
         fact_keys: dict[str, Path] = {}
         numbers: dict[int, Path] = {}
         for lesson in lessons:

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from courses.content.model import CourseContent
+from courses.content.model import LANGUAGES, CourseContent
 from courses.content.reader import read_content
 from courses.content.writer import write_course
 from courses.models import Course, Fact, FactSource, Lesson, LessonProgress, Source
@@ -47,7 +47,7 @@ def _upsert(model: type[Model], *, lookup: dict, values: dict, label: str, repor
 
 
 def _bilingual(prefix: str, text) -> dict[str, str]:
-    return {f"{prefix}_{language}": getattr(text, language) if text else "" for language in ("de", "en")}
+    return {f"{prefix}_{language}": getattr(text, language) if text else "" for language in LANGUAGES}
 
 
 def _load_course(content: CourseContent, report: LoadReport, now) -> Course:

@@ -22,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 MIN_PYTHON = (3, 12)
+# The sandbox (and later the lab's workers) run PyTorch in a venv of their own: the CPU
+# build of torch 2.13 is made for Python 3.11, which Django 6 no longer supports.
+SANDBOX_VENV = ROOT / ".venv-sandbox"
+SANDBOX_PYTHON = (3, 11)
 REQUIREMENTS = {"run": "requirements/base.txt", "test": "requirements/test.txt"}
 
 
@@ -62,8 +66,39 @@ def find_python() -> str:
     return max(found)[1]
 
 
+def find_sandbox_python() -> str:
+    """Python 3.11 for torch's CPU build: GRADLAB_SANDBOX_PYTHON, then PATH, then pyenv."""
+    version = ".".join(map(str, SANDBOX_PYTHON))
+    wanted = f"python{version}"
+    candidates = [os.environ.get("GRADLAB_SANDBOX_PYTHON", ""), shutil.which(wanted) or "", sys.executable]
+    candidates += sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python3")))
+    for candidate in filter(None, candidates):
+        if python_version(candidate) == SANDBOX_PYTHON:
+            return candidate
+    say(f"no Python {version} found: the sandbox gets a newer one, and pip may download a large torch")
+    return find_python()
+
+
 def venv_python() -> Path:
     return VENV / "bin" / "python"
+
+
+def ensure_sandbox_venv() -> Path:
+    """Create .venv-sandbox with torch (requirements/sandbox.txt), once per change of that file."""
+    python = SANDBOX_VENV / "bin" / "python"
+    if not python.exists():
+        interpreter = find_sandbox_python()
+        say(f"creating .venv-sandbox with {interpreter}")
+        subprocess.run([interpreter, "-m", "venv", str(SANDBOX_VENV)], check=True)
+    requirements = ROOT / "requirements" / "sandbox.txt"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    stamp = SANDBOX_VENV / ".installed"
+    if not (stamp.exists() and stamp.read_text() == digest):
+        say("installing requirements/sandbox.txt (PyTorch) into .venv-sandbox")
+        pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
+        subprocess.run([*pip, "install", "-q", "-r", str(requirements)], check=True)
+        stamp.write_text(digest)
+    return python
 
 
 def ensure_venv(kind: str) -> None:
@@ -121,6 +156,7 @@ def run(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     ensure_venv("test")
+    ensure_sandbox_venv()
     bin_dir = VENV / "bin"
     for lint in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         say("lint: " + " ".join(lint))
@@ -133,6 +169,7 @@ def test(args: list[str]) -> int:
 
 def setup(args: list[str]) -> int:
     ensure_venv("test")
+    ensure_sandbox_venv()
     manage("compile_catalogs")
     say("ready: .venv has everything to develop and test (activate it with: source .venv/bin/activate)")
     return 0

@@ -1,0 +1,141 @@
+"""The commands behind `python -m sandbox`; see sandbox/__main__.py for the contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from sandbox import settings
+from sandbox.protocol import dump_line, empty_result
+
+
+def _read_spec(path: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The spec in a JSON file, or an error that names the file (and the line)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read(1024 * 1024 + 1)
+    except OSError as error:
+        return None, f"{path}: cannot read it ({error.strerror})"
+    except UnicodeDecodeError:
+        return None, f"{path}: not UTF-8 text"
+    if len(text) > 1024 * 1024:
+        return None, f"{path}: larger than 1 MiB"
+    try:
+        spec = json.loads(text, parse_constant=lambda token: float("nan"))
+    except json.JSONDecodeError as error:
+        return None, f"{path}:{error.lineno}: not valid JSON: {error.msg}"
+    return spec, None
+
+
+def _read_code(path: str) -> tuple[str | None, str | None]:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read(), None
+    except OSError as error:
+        return None, f"{path}: cannot read it ({error.strerror})"
+    except UnicodeDecodeError:
+        return None, f"{path}: not UTF-8 text"
+
+
+def command_run(arguments: argparse.Namespace) -> int:
+    requests: list[dict[str, Any] | str] = []
+    if arguments.code:
+        code, problem = _read_code(arguments.code)
+        spec, spec_problem = _read_spec(arguments.specs[0]) if arguments.specs else ({}, None)
+        if len(arguments.specs) > 1:
+            spec_problem = "run --code takes at most one SPEC.json"
+        requests.append(problem or spec_problem or {"code": code, "spec": spec})
+    else:
+        if not arguments.specs:
+            print("sandbox run: give one or more SPEC.json files, or --code FILE.py", file=sys.stderr)
+            return 2
+        for path in arguments.specs:
+            spec, problem = _read_spec(path)
+            requests.append(problem or {"spec": spec})
+    out = sys.stdout.fileno()
+    sys.stdout.flush()
+    all_ok = True
+    runnable = [request for request in requests if isinstance(request, dict)]
+    if runnable:
+        from sandbox import zygote  # imports torch: only when there is something to run
+
+        zygote.warm_up()
+    for request in requests:
+        if isinstance(request, str):
+            os.write(out, dump_line(empty_result("invalid", request)))
+            all_ok = False
+            continue
+        all_ok = zygote.run_requests([request], limits=_limits(), work_root=settings.work_root(), out_fd=out) and all_ok
+    return 0 if all_ok else 1
+
+
+def _limits():
+    try:
+        return settings.limits_from_env()
+    except settings.SettingsError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def command_presets(arguments: argparse.Namespace) -> int:
+    from sandbox.presets import PRESETS
+
+    json.dump([preset.as_json() for preset in PRESETS], sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+def command_serve(arguments: argparse.Namespace) -> int:
+    from sandbox import zygote
+
+    limits = _limits()
+    zygote.warm_up()
+    zygote.serve(
+        arguments.socket,
+        limits=limits,
+        work_root=settings.work_root(),
+        max_runs=arguments.max_runs or settings.max_runs(),
+        ready_fd=arguments.ready_fd,
+    )
+    return 0
+
+
+def command_check(arguments: argparse.Namespace) -> int:
+    """Run a trivial spec and report the isolation layers the child got."""
+    from sandbox import isolation
+
+    root = os.geteuid() == 0
+    report = {
+        "root": root,
+        "x86_64": isolation.is_x86_64(),
+        "landlock_abi": isolation.landlock_abi(),
+        "seccomp": isolation.is_x86_64(),
+        "pid_namespace": root,
+        "network_namespace": root,
+        "private_tmpfs": root,
+        "uid_drop": root,
+    }
+    json.dump(report, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="Gradlab's experiment runner")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run specs, or learner code with --code")
+    run.add_argument("specs", nargs="*", metavar="SPEC.json")
+    run.add_argument("--code", metavar="FILE.py", help="a learner's Python file to run under the harness")
+    run.set_defaults(handler=command_run)
+    commands.add_parser("presets", help="list the presets as JSON").set_defaults(handler=command_presets)
+    serve = commands.add_parser("serve", help="serve runs on a Unix socket")
+    serve.add_argument("--socket", required=True, metavar="PATH")
+    serve.add_argument("--max-runs", type=int, default=0, help="runs at once (default: SANDBOX_MAX_RUNS)")
+    serve.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    serve.set_defaults(handler=command_serve)
+    commands.add_parser("check", help="which isolation layers apply here").set_defaults(handler=command_check)
+    arguments = parser.parse_args(argv)
+    return arguments.handler(arguments)

@@ -1,0 +1,340 @@
+"""Parametric experiments: build the model and data of a spec, train, record the gradients.
+
+Imported only where torch is (the zygote and its children). `Recorder` is shared with the
+learner-code harness, so a spec run and learner code produce results of the same shape.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from sandbox.protocol import finite_or_none
+from sandbox.spec import recorded_steps
+
+Emit = Callable[[dict[str, Any]], None]
+
+COPY_SYMBOLS = 8
+PROGRESS_EVERY_S = 0.1
+
+
+def activation_module(name: str) -> nn.Module:
+    return {
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+        "relu": nn.ReLU,
+        "leaky_relu": nn.LeakyReLU,
+        "gelu": nn.GELU,
+    }[name]()
+
+
+def init_weight(weight: torch.Tensor, *, init: str, activation: str) -> None:
+    """Initialise one weight matrix in place; `pytorch` keeps the framework's default."""
+    if init == "normal":
+        # The naive choice: unit variance whatever the layer's width.
+        nn.init.normal_(weight, 0.0, 1.0)
+    elif init == "xavier":
+        gain = nn.init.calculate_gain("relu" if activation == "gelu" else activation)
+        nn.init.xavier_normal_(weight, gain=gain)
+    elif init == "he":
+        nonlinearity = "leaky_relu" if activation == "leaky_relu" else "relu"
+        nn.init.kaiming_normal_(weight, a=0.01 if activation == "leaky_relu" else 0, nonlinearity=nonlinearity)
+
+
+def init_bias(bias: torch.Tensor | None, *, init: str) -> None:
+    if bias is not None and init != "pytorch":
+        nn.init.zeros_(bias)
+
+
+# ---------------------------------------------------------------- data
+
+
+def make_data(spec: dict[str, Any], generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Inputs, integer targets and the number of classes for the spec's task.
+
+    Point tasks give (samples, 2) inputs. Sequence tasks give (samples, seq_len, features)
+    for recurrent nets and the flattened (samples, seq_len) for an mlp.
+    """
+    data, arch = spec["data"], spec["model"]["arch"]
+    n, noise, length = data["samples"], data["noise"], data["seq_len"]
+    task = data["task"]
+    if task == "xor":
+        x = torch.rand(n, 2, generator=generator) * 2 - 1
+        y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).long()
+        x = x + noise * torch.randn(n, 2, generator=generator)
+        return x, y, 2
+    if task == "spirals":
+        y = torch.arange(n) % 2
+        t = torch.rand(n, generator=generator) * 3 * math.pi + 0.5
+        angle = t + y * math.pi
+        x = torch.stack([t * torch.cos(angle), t * torch.sin(angle)], dim=1) / (3 * math.pi)
+        x = x + noise * 0.1 * torch.randn(n, 2, generator=generator)
+        return x, y, 2
+    if task == "parity":
+        bits = torch.randint(0, 2, (n, length), generator=generator)
+        y = bits.sum(dim=1) % 2
+        x = bits.float() * 2 - 1
+        return (x if arch == "mlp" else x.unsqueeze(-1)), y, 2
+    # copy: remember the first symbol across seq_len - 1 steps of noise, answer at the end.
+    y = torch.randint(0, COPY_SYMBOLS, (n,), generator=generator)
+    x = noise * torch.randn(n, length, COPY_SYMBOLS, generator=generator)
+    x[:, 0, :] = functional.one_hot(y, COPY_SYMBOLS).float()
+    return x, y, COPY_SYMBOLS
+
+
+# ---------------------------------------------------------------- models
+
+
+class MLP(nn.Module):
+    def __init__(self, model: dict[str, Any], inputs: int, classes: int):
+        super().__init__()
+        width, norm = model["width"], model["norm"]
+        self.residual = model["residual"]
+        self.linears = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        self.activations = nn.ModuleList()
+        for index in range(model["depth"]):
+            self.linears.append(nn.Linear(inputs if index == 0 else width, width))
+            if norm == "batch":
+                self.norms.append(nn.BatchNorm1d(width))
+            elif norm == "layer":
+                self.norms.append(nn.LayerNorm(width))
+            else:
+                self.norms.append(nn.Identity())
+            self.activations.append(activation_module(model["activation"]))
+        self.output = nn.Linear(width, classes)
+        for linear in [*self.linears, self.output]:
+            init_weight(linear.weight, init=model["init"], activation=model["activation"])
+            init_bias(linear.bias, init=model["init"])
+
+    def weights(self) -> list[tuple[str, list[nn.Parameter]]]:
+        named = [(f"layer{index + 1}", [linear.weight]) for index, linear in enumerate(self.linears)]
+        return [*named, ("output", [self.output.weight])]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for index, (linear, norm, activation) in enumerate(
+            zip(self.linears, self.norms, self.activations, strict=True)
+        ):
+            h = activation(norm(linear(x)))
+            x = x + h if self.residual and index > 0 else h
+        return self.output(x)
+
+
+class Recurrent(nn.Module):
+    """A stacked RNN (any activation) or LSTM, unrolled by hand so every hidden state is seen."""
+
+    def __init__(self, model: dict[str, Any], features: int, classes: int):
+        super().__init__()
+        self.arch, width = model["arch"], model["width"]
+        self.cells = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        for index in range(model["depth"]):
+            size = features if index == 0 else width
+            if self.arch == "lstm":
+                self.cells.append(nn.LSTMCell(size, width))
+            else:
+                cell = nn.Module()
+                cell.input = nn.Linear(size, width)
+                cell.hidden = nn.Linear(width, width, bias=False)
+                self.cells.append(cell)
+            self.norms.append(nn.LayerNorm(width) if model["norm"] == "layer" else nn.Identity())
+        self.activation = activation_module(model["activation"])
+        self.output = nn.Linear(width, classes)
+        for _, weight in self._matrices():
+            init_weight(
+                weight, init=model["init"], activation="sigmoid" if self.arch == "lstm" else model["activation"]
+            )
+        init_weight(self.output.weight, init=model["init"], activation=model["activation"])
+        init_bias(self.output.bias, init=model["init"])
+        if self.arch == "lstm":
+            # Forget gates start open (bias 1), as LSTMs are trained in practice (Jozefowicz et al., 2015).
+            with torch.no_grad():
+                for cell in self.cells:
+                    cell.bias_ih[width : 2 * width] = 1.0
+                    cell.bias_hh[width : 2 * width] = 0.0
+        self.hidden_states: list[torch.Tensor] = []
+
+    def _matrices(self) -> list[tuple[str, nn.Parameter]]:
+        found = []
+        for index, cell in enumerate(self.cells):
+            if self.arch == "lstm":
+                found += [(f"layer{index + 1}", cell.weight_ih), (f"layer{index + 1}", cell.weight_hh)]
+            else:
+                found += [(f"layer{index + 1}", cell.input.weight), (f"layer{index + 1}", cell.hidden.weight)]
+        return found
+
+    def weights(self) -> list[tuple[str, list[nn.Parameter]]]:
+        grouped: dict[str, list[nn.Parameter]] = {}
+        for name, weight in self._matrices():
+            grouped.setdefault(name, []).append(weight)
+        return [*grouped.items(), ("output", [self.output.weight])]
+
+    def forward(self, x: torch.Tensor, *, keep_states: bool = False) -> torch.Tensor:
+        batch, length, _ = x.shape
+        width = self.output.in_features
+        states = [x.new_zeros(batch, width) for _ in self.cells]
+        cells = [x.new_zeros(batch, width) for _ in self.cells]
+        self.hidden_states = []
+        for t in range(length):
+            layer_input = x[:, t, :]
+            for index, cell in enumerate(self.cells):
+                if self.arch == "lstm":
+                    states[index], cells[index] = cell(layer_input, (states[index], cells[index]))
+                else:
+                    pre = cell.input(layer_input) + cell.hidden(states[index])
+                    states[index] = self.activation(self.norms[index](pre))
+                layer_input = states[index]
+            if keep_states:
+                layer_input.retain_grad()
+                self.hidden_states.append(layer_input)
+        return self.output(layer_input)
+
+
+def build_model(spec: dict[str, Any], x: torch.Tensor, classes: int) -> nn.Module:
+    model = spec["model"]
+    if model["arch"] == "mlp":
+        return MLP(model, x.shape[1], classes)
+    return Recurrent(model, x.shape[2], classes)
+
+
+def loss_of(spec: dict[str, Any], logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    if spec["train"]["loss"] == "mse":
+        # Squared error on the softmax's probabilities: it flattens out where the output saturates.
+        return functional.mse_loss(torch.softmax(logits, dim=1), functional.one_hot(targets, logits.shape[1]).float())
+    return functional.cross_entropy(logits, targets)
+
+
+def make_optimizer(spec: dict[str, Any], model: nn.Module) -> torch.optim.Optimizer:
+    train = spec["train"]
+    if train["optimizer"] == "adam":
+        return torch.optim.Adam(model.parameters(), lr=train["lr"])
+    return torch.optim.SGD(model.parameters(), lr=train["lr"])
+
+
+# ---------------------------------------------------------------- recording
+
+
+def grad_norm_of(weights: list[torch.Tensor]) -> float:
+    """The L2 norm of the gradients of several weight matrices taken together."""
+    total = 0.0
+    for weight in weights:
+        if weight.grad is not None:
+            total += float(weight.grad.detach().double().pow(2).sum())
+    return math.sqrt(total)
+
+
+class Recorder:
+    """Collects per-layer gradient norms and the loss at the recorded steps; sends progress."""
+
+    def __init__(self, *, steps: int, record: set[int] | None, emit: Emit, record_every: int = 1):
+        self.total_steps = steps
+        self.record = record
+        self.record_every = record_every
+        self.emit = emit
+        self.layers: list[str] = []
+        self.weights: list[list[torch.Tensor]] = []
+        self.steps: list[int] = []
+        self.loss: list[float | None] = []
+        self.grad_norm: list[list[float | None]] = []
+        self.seq_grad_norm: list[list[float | None]] | None = None
+        self.sequence: list[torch.Tensor] = []
+        self._last_progress = 0.0
+        self._announced = False
+
+    def track(self, named_weights: list[tuple[str, list[torch.Tensor]]]) -> None:
+        self.layers = [name for name, _ in named_weights]
+        self.weights = [weights for _, weights in named_weights]
+
+    def wants(self, step: int) -> bool:
+        if self.record is not None:
+            return step in self.record
+        return step % self.record_every == 0 or step == self.total_steps - 1
+
+    def log(self, step: int, loss: float) -> None:
+        if not self.wants(step) or (self.steps and step <= self.steps[-1]):
+            return
+        row = [finite_or_none(grad_norm_of(weights)) for weights in self.weights]
+        self.steps.append(step)
+        self.loss.append(finite_or_none(loss))
+        self.grad_norm.append(row)
+        if self.sequence:
+            self.seq_grad_norm = self.seq_grad_norm or []
+            self.seq_grad_norm.append(
+                [finite_or_none(grad_norm_of([state])) if state.grad is not None else None for state in self.sequence]
+            )
+        now = time.monotonic()
+        if now - self._last_progress >= PROGRESS_EVERY_S or step >= self.total_steps - 1:
+            self._last_progress = now
+            event = {
+                "type": "progress",
+                "step": step,
+                "steps": self.total_steps,
+                "loss": self.loss[-1],
+                "grad_norm": row,
+            }
+            if not self._announced:
+                event["layers"] = self.layers
+                self._announced = True
+            self.emit(event)
+
+    def result(self, *, device: str, compute_s: float) -> dict[str, Any]:
+        seq = self.seq_grad_norm
+        if seq is not None and len(seq) != len(self.steps):
+            seq = None  # states were watched at some steps only: not a complete picture
+        return {
+            "type": "result",
+            "status": "ok",
+            "device": device,
+            "layers": self.layers,
+            "steps": self.steps,
+            "grad_norm": self.grad_norm,
+            "loss": self.loss,
+            "seq_grad_norm": seq,
+            "compute_s": round(compute_s, 6),
+            "error": None,
+            "line": None,
+        }
+
+
+def pick_device(requested: str) -> torch.device:
+    """cuda when asked for or (auto) when present. Called only in the child, never the zygote."""
+    if requested == "cuda" or (requested == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise RuntimeError("device: cuda was asked for, but this worker has no CUDA device")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def run_spec(spec: dict[str, Any], *, device: torch.device, emit: Emit) -> dict[str, Any]:
+    """Train the spec's model and return its result (status ok); exceptions propagate."""
+    started = time.perf_counter()
+    torch.manual_seed(spec["seed"])
+    generator = torch.Generator().manual_seed(spec["seed"])
+    x, y, classes = make_data(spec, generator)
+    model = build_model(spec, x, classes).to(device)
+    x, y = x.to(device), y.to(device)
+    optimizer = make_optimizer(spec, model)
+    recorder = Recorder(steps=spec["train"]["steps"], record=set(recorded_steps(spec)), emit=emit)
+    recorder.track(model.weights())
+    recurrent = isinstance(model, Recurrent)
+    batch = min(spec["train"]["batch_size"], len(x))
+    for step in range(spec["train"]["steps"]):
+        index = torch.randperm(len(x), generator=generator)[:batch].to(device)
+        optimizer.zero_grad(set_to_none=True)
+        wanted = recorder.wants(step)
+        logits = model(x[index], keep_states=wanted) if recurrent else model(x[index])
+        loss = loss_of(spec, logits, y[index])
+        loss.backward()
+        if recurrent:
+            recorder.sequence = model.hidden_states if wanted else []
+        recorder.log(step, float(loss.detach()))
+        optimizer.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return recorder.result(device=device.type, compute_s=time.perf_counter() - started)

@@ -1,0 +1,74 @@
+"""The sandbox's settings, from SANDBOX_* environment variables, with safe defaults.
+
+    SANDBOX_TIMEOUT_S      wall-clock limit of one run, seconds (30)
+    SANDBOX_MEMORY_MB      address space of one CPU run, MiB (2048)
+    SANDBOX_PROCESSES      processes and threads of one run (64)
+    SANDBOX_OUTPUT_BYTES   bytes a run may send: events and its own printing together (1 MiB)
+    SANDBOX_FILE_BYTES     size of its working directory and of any one file (64 MiB)
+    SANDBOX_WORK_ROOT      where working directories are made (the system's temp dir)
+    SANDBOX_MAX_RUNS       runs a zygote serves at once; more wait their turn (CPU count)
+
+A request may ask for lower limits than these, never higher ones.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import fields, replace
+from typing import Any
+
+from sandbox.isolation import Limits
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _number(name: str, default: float, *, low: float, high: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: must be a number (got {raw!r})") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}: must be from {low:g} to {high:g} (got {raw})")
+    return value
+
+
+def limits_from_env() -> Limits:
+    return Limits(
+        timeout_s=_number("SANDBOX_TIMEOUT_S", 30, low=1, high=3600),
+        memory_bytes=int(_number("SANDBOX_MEMORY_MB", 2048, low=256, high=1 << 20)) * 1024**2,
+        processes=int(_number("SANDBOX_PROCESSES", 64, low=4, high=4096)),
+        output_bytes=int(_number("SANDBOX_OUTPUT_BYTES", 1024**2, low=64 * 1024, high=1 << 30)),
+        file_bytes=int(_number("SANDBOX_FILE_BYTES", 64 * 1024**2, low=1024**2, high=1 << 40)),
+    )
+
+
+def work_root() -> str:
+    return os.environ.get("SANDBOX_WORK_ROOT") or os.path.join(tempfile.gettempdir(), "gradlab-sandbox")
+
+
+def max_runs() -> int:
+    return int(_number("SANDBOX_MAX_RUNS", os.cpu_count() or 1, low=1, high=256))
+
+
+def limits_for_request(configured: Limits, asked: Any) -> Limits:
+    """The configured limits, lowered where the request asks for less."""
+    if not asked:
+        return configured
+    if not isinstance(asked, dict):
+        raise SettingsError("limits: must be an object")
+    changes = {}
+    known = {field.name: field for field in fields(Limits)}
+    for name, value in asked.items():
+        if name not in known:
+            raise SettingsError(f"limits.{name}: unknown limit")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise SettingsError(f"limits.{name}: must be a positive number")
+        current = getattr(configured, name)
+        changes[name] = type(current)(min(value, current))
+    return replace(configured, **changes)

@@ -68,7 +68,7 @@ def run_in_sandbox(sandbox_service):
 
 @pytest.fixture
 def sandbox_cli(sandbox_python, tmp_path):
-    """Run `python -m sandbox ARGS` from the project root; returns (exit status, JSON lines, stderr)."""
+    """Run `python -m sandbox ARGS` from the project root; returns (exit status, its JSON lines, stdout)."""
 
     def cli(*args, env=None, timeout=120):
         environment = {"PATH": os.environ["PATH"], "SANDBOX_WORK_ROOT": str(tmp_path / "work"), **(env or {})}
@@ -81,7 +81,7 @@ def sandbox_cli(sandbox_python, tmp_path):
             timeout=timeout,
         )
         lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-        return done.returncode, lines, done.stderr
+        return done.returncode, lines, done.stdout
 
     return cli
 

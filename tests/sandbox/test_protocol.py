@@ -1,0 +1,106 @@
+import subprocess
+import sys
+
+import pytest
+
+from sandbox.protocol import ProtocolError, dump_line, empty_result, finite_or_none, parse_line, validate_event
+from tests.sandbox.conftest import ROOT
+
+
+def child_result(**changes):
+    result = {
+        "type": "result",
+        "status": "ok",
+        "device": "cpu",
+        "layers": ["layer1", "output"],
+        "steps": [0, 1],
+        "grad_norm": [[1e-9, 0.5], [2e-9, None]],
+        "loss": [0.69, 0.68],
+        "seq_grad_norm": None,
+        "compute_s": 0.1,
+        "error": None,
+        "line": None,
+    }
+    return {**result, **changes}
+
+
+def test_it_accepts_a_well_formed_result_from_a_child():
+    assert validate_event(child_result(), from_child=True)["status"] == "ok"
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_it_rejects_the_non_finite_tokens_of_javascript(token):
+    with pytest.raises(ProtocolError, match=f"{token} is not allowed"):
+        parse_line(f'{{"type": "progress", "loss": {token}}}')
+
+
+@pytest.mark.parametrize("line", ["[1, 2]", "not json", '"a string"', "{" * 100_000])
+def test_it_rejects_lines_that_are_not_one_json_object(line):
+    with pytest.raises(ProtocolError):
+        parse_line(line)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"status": "timeout"}, "status"),  # only the supervisor decides a timeout
+        ({"status": "cancelled"}, "status"),
+        ({"device": "tpu"}, "device"),
+        ({"grad_norm": [[1e-9, 0.5]]}, "grad_norm"),
+        ({"grad_norm": [[1e-9], [1e-9]]}, "grad_norm[0]"),
+        ({"grad_norm": [[1e-9, -1.0], [1e-9, 0.1]]}, "grad_norm[0][1]"),
+        ({"grad_norm": [[1e-9, "big"], [1e-9, 0.1]]}, "grad_norm[0][1]"),
+        ({"grad_norm": [[1e-9, True], [1e-9, 0.1]]}, "grad_norm[0][1]"),
+        ({"loss": [0.69]}, "loss"),
+        ({"steps": [1, 1]}, "steps[1]"),
+        ({"steps": [0, -1]}, "steps[1]"),
+        ({"layers": ["x" * 81, "output"]}, "layers[0]"),
+        ({"seq_grad_norm": [[1.0]]}, "seq_grad_norm"),
+        ({"compute_s": -1}, "compute_s"),
+        ({"error": "x" * 3000}, "error"),
+        ({"error": "fine, really"}, "error"),  # an ok result carries no error
+        ({"line": 0}, "line"),
+        ({"wall_s": 0.1}, "wall_s"),  # the supervisor measures wall time, not the child
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_it_names_the_field_of_a_forged_result(changes, field):
+    with pytest.raises(ProtocolError) as raised:
+        validate_event(child_result(**changes), from_child=True)
+    assert str(raised.value).startswith(f"{field}: ")
+
+
+def test_it_requires_every_field_of_a_result():
+    event = child_result()
+    del event["loss"]
+    with pytest.raises(ProtocolError, match="loss: missing"):
+        validate_event(event, from_child=True)
+
+
+def test_it_checks_progress_events():
+    good = {"type": "progress", "step": 3, "steps": 50, "loss": 0.7, "grad_norm": [0.1, None], "layers": ["a", "b"]}
+    assert validate_event(good) == good
+    with pytest.raises(ProtocolError, match="layers: must name each entry"):
+        validate_event({**good, "layers": ["a"]})
+    with pytest.raises(ProtocolError, match="type: must be progress or result"):
+        validate_event({**good, "type": "log"})
+
+
+def test_it_sends_numbers_that_are_not_finite_as_null():
+    assert finite_or_none(float("nan")) is None
+    assert finite_or_none(float("inf")) is None
+    assert finite_or_none(1.23456789e-20) == 1.23457e-20
+    assert dump_line({"x": finite_or_none(float("-inf"))}) == b'{"x":null}\n'
+
+
+def test_the_result_of_a_run_without_numbers_is_valid():
+    assert validate_event(empty_result("timeout", "the run took longer than 3 s"))["status"] == "timeout"
+
+
+def test_the_plain_python_parts_import_without_torch():
+    script = (
+        "import sys; import sandbox.client, sandbox.spec, sandbox.protocol, sandbox.presets, sandbox.settings;"
+        "print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

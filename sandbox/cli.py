@@ -103,21 +103,54 @@ def command_serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def command_check(arguments: argparse.Namespace) -> int:
-    """Run a trivial spec and report the isolation layers the child got."""
-    from sandbox import isolation
+# Run inside a confined child by `check`: it reports what it can see of its own confinement.
+PROBE = """
+import json, os, socket
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+try:
+    socket.socket()
+    network = "sockets allowed"
+except PermissionError:
+    network = "socket creation denied"
+try:
+    interfaces = [line.split(":")[0].strip() for line in open("/proc/self/net/dev").readlines()[2:]]
+except OSError:
+    interfaces = "unreadable"
+try:
+    open("/etc/hostname").read()
+    outside = "readable"
+except OSError:
+    outside = "denied"
+print(json.dumps({
+    "uid": os.getuid(),
+    "pid": os.getpid(),
+    "seccomp": status["Seccomp"].strip() == "2",
+    "no_new_privs": status["NoNewPrivs"].strip() == "1",
+    "network": network,
+    "interfaces": interfaces,
+    "read_outside": outside,
+    "environment": sorted(os.environ),
+}))
+"""
 
-    root = os.geteuid() == 0
-    report = {
-        "root": root,
-        "x86_64": isolation.is_x86_64(),
-        "landlock_abi": isolation.landlock_abi(),
-        "seccomp": isolation.is_x86_64(),
-        "pid_namespace": root,
-        "network_namespace": root,
-        "private_tmpfs": root,
-        "uid_drop": root,
-    }
+
+def command_check(arguments: argparse.Namespace) -> int:
+    """Run a probe confined, as a learner's code would be, and print what it saw."""
+    import tempfile
+
+    from sandbox import isolation, zygote
+
+    zygote.warm_up()
+    read_fd, write_fd = os.pipe()
+    zygote.run_requests([{"code": PROBE}], limits=_limits(), work_root=settings.work_root(), out_fd=write_fd)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as output:
+        (result,) = [json.loads(line) for line in output if b'"result"' in line]
+    report = {"landlock_abi": isolation.landlock_abi(), "root": os.geteuid() == 0, "temp": tempfile.gettempdir()}
+    try:
+        report["child"] = json.loads(result["log"].splitlines()[0])
+    except (IndexError, ValueError):
+        report["child"] = result
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0

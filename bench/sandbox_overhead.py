@@ -98,7 +98,8 @@ def main() -> None:
     print(f"  overhead of a fresh interpreter, median   {fresh_ms:8.1f} ms  ({arguments.fresh_runs} runs)")
     print(f"  fresh interpreter / zygote                {fresh_ms / zygote_ms:8.1f} x")
     print(f"  runs per minute, one client               {sequential:8.1f}")
-    print(f"  runs per minute, two concurrent clients   {concurrent:8.1f}  ({concurrent / sequential:.2f} x one client)")
+    ratio = concurrent / sequential
+    print(f"  runs per minute, two concurrent clients   {concurrent:8.1f}  ({ratio:.2f} x one client)")
 
 
 if __name__ == "__main__":

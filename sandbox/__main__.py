@@ -25,6 +25,9 @@ CLEAN_MARK = "GRADLAB_SANDBOX_CLEAN"
 def clean_environment() -> dict[str, str]:
     kept = {name: value for name, value in os.environ.items() if name in KEPT_VARIABLES or name.startswith("SANDBOX_")}
     kept[CLEAN_MARK] = "1"
+    # The zygote must stay single-threaded to fork safely: OpenMP would start a worker
+    # thread at `import torch` on a machine with more than one core.
+    kept.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     return kept
 
 

@@ -30,6 +30,14 @@ from sandbox.spec import SpecError, spec_validate
 EVENT_FD = 3
 Emit = Callable[[dict[str, Any]], None]
 
+# Set when the service stops (SIGTERM): the run in progress ends cancelled and cleaned up.
+_stopping = False
+
+
+def stop_soon(signum: int, frame: object) -> None:
+    global _stopping
+    _stopping = True
+
 
 def _mib(size: int) -> str:
     return f"{size / 1024**2:g} MiB"
@@ -295,6 +303,8 @@ def _watch_child(pid, pidfd, event_r, log_r, control_fd, watch: _Watch, deadline
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             watch.decide("timeout", f"the run took longer than {watch.limits.timeout_s:g} s")
+        if _stopping:
+            watch.decide("cancelled", "the sandbox service is stopping")
         if watch.verdict is not None:
             _kill(pid)
         for fd, _ in poller.poll(max(0, min(remaining, 1.0)) * 1000 if watch.verdict is None else 1000):

@@ -22,7 +22,7 @@ import torch
 
 from sandbox.isolation import Limits
 from sandbox.protocol import MAX_ERROR, dump_line, empty_result
-from sandbox.runner import supervise
+from sandbox.runner import stop_soon, supervise
 from sandbox.settings import SettingsError, limits_for_request
 
 MAX_REQUEST_BYTES = 512 * 1024
@@ -60,7 +60,8 @@ def _run_in_supervisor(request: dict[str, Any], *, limits: Limits, work_root: st
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, stop_soon)
+        signal.signal(signal.SIGINT, stop_soon)
 
         def emit(event: dict[str, Any]) -> None:
             with contextlib.suppress(OSError):

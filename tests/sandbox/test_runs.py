@@ -155,3 +155,32 @@ def test_a_cancelled_run_ends_cancelled(run_in_sandbox):
 
 def test_templates_are_files_a_learner_can_open():
     assert {path.name for path in Path(TEMPLATES).glob("*.py")} >= {"mlp.py", "rnn.py"}
+
+
+def test_the_zygote_stays_single_threaded_so_it_can_fork_safely(sandbox_service, run_in_sandbox):
+    run_in_sandbox(spec={"train": {"steps": 2}})
+    assert len(list(Path(f"/proc/{sandbox_service.process.pid}/task").iterdir())) == 1
+
+
+def test_stopping_the_service_ends_the_run_in_progress_cancelled_and_cleans_up(sandbox_python, tmp_path):
+    import threading
+    import time
+
+    from sandbox import client
+
+    work_root = tmp_path / "work"
+    service = client.SandboxService(
+        python=sandbox_python, socket_path=tmp_path / "own.sock", env={"SANDBOX_WORK_ROOT": str(work_root)}
+    ).start()
+    answers = []
+    thread = threading.Thread(
+        target=lambda: answers.append(client.run(service.socket_path, code="while True:\n    pass\n"))
+    )
+    thread.start()
+    time.sleep(1.0)
+    service.stop()
+    thread.join(timeout=20)
+    (result,) = answers
+    assert result["status"] == "cancelled"
+    assert result["error"] == "the sandbox service is stopping"
+    assert list(work_root.iterdir()) == []

@@ -184,3 +184,18 @@ def test_stopping_the_service_ends_the_run_in_progress_cancelled_and_cleans_up(s
     assert result["status"] == "cancelled"
     assert result["error"] == "the sandbox service is stopping"
     assert list(work_root.iterdir()) == []
+
+
+def test_asking_for_cuda_on_a_worker_without_it_says_so(sandbox_python, run_in_sandbox):
+    import subprocess
+
+    has_cuda = subprocess.run(
+        [sandbox_python, "-c", "import torch; print(torch.cuda.is_available())"], capture_output=True, text=True
+    ).stdout.strip()
+    if has_cuda == "True":
+        pytest.skip("this machine has CUDA: bench/gpu_check.sh covers it")
+    result, _ = run_in_sandbox(spec={"device": "cuda", "train": {"steps": 2}})
+    assert result["status"] == "error"
+    assert result["error"] == "RuntimeError: device: cuda was asked for, but this worker has no CUDA device"
+    auto, _ = run_in_sandbox(spec={"device": "auto", "train": {"steps": 2}})
+    assert (auto["status"], auto["device"]) == ("ok", "cpu")

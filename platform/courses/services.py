@@ -10,6 +10,8 @@ from courses.content.reader import read_content
 from courses.content.writer import write_course
 from courses.models import Course, Fact, FactSource, Lesson, LessonProgress, Source
 from courses.selectors import course_content
+from quizzes.content import attach_quiz_content
+from quizzes.services import quiz_content_load
 
 
 @dataclass
@@ -137,6 +139,7 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
     for gone in course.sources.exclude(key__in=sources):
         report.removed.append(f"source {content.key}/{gone.key} (deleted)")
         gone.delete()
+    quiz_content_load(course=course, content=content, upsert=_upsert, report=report, now=now)
     return course
 
 
@@ -165,7 +168,11 @@ def content_dump(*, path: Path, course_keys: list[str] | None = None) -> list[Pa
     courses = Course.objects.live()
     if course_keys:
         courses = courses.filter(key__in=course_keys)
-    contents = [course_content(course=course) for course in courses]  # validate all first
+    contents = []
+    for course in courses:  # validate all first
+        content = course_content(course=course)
+        attach_quiz_content(content, course)
+        contents.append(content)
     changed = []
     for content in contents:
         changed += write_course(content, path)

@@ -5,6 +5,7 @@ from gradlab import views
 
 urlpatterns = [
     path("", include("courses.urls")),
+    path("", include("quizzes.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from courses.content.schema import CourseFile, LessonFile, SourceEntry
+from courses.content.schema import CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
 
 LANGUAGES = ("de", "en")
 
@@ -15,6 +15,9 @@ class LessonContent:
     body: dict[str, str]  # language -> Markdown
     file: Path | None = field(default=None, compare=False, repr=False)
     lines: dict = field(default_factory=dict, compare=False, repr=False)  # for error messages
+    questions: list[QuestionEntry] = field(default_factory=list)
+    questions_file: Path | None = field(default=None, compare=False, repr=False)
+    questions_lines: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -23,3 +26,6 @@ class CourseContent:
     meta: CourseFile
     sources: list[SourceEntry]
     lessons: list[LessonContent]
+    quizzes: list[QuizEntry] = field(default_factory=list)
+    quizzes_file: Path | None = field(default=None, compare=False, repr=False)
+    quizzes_lines: dict = field(default_factory=dict, compare=False, repr=False)

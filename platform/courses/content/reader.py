@@ -9,14 +9,28 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from courses.content.errors import ContentError, Problem, shown
 from courses.content.model import LANGUAGES, CourseContent, LessonContent
-from courses.content.schema import SLUG, CourseFile, LessonFile, SourceEntry
+from courses.content.schema import SLUG, CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
 from courses.content.yaml_io import DuplicateKey, line_for, parse_yaml
 from courses.markdown import markdown_problems
 
 COURSE_FILE = "course.yaml"
 SOURCES_FILE = "sources.yaml"
 LESSON_FILE = "lesson.yaml"
+QUESTIONS_FILE = "questions.yaml"
+QUIZZES_FILE = "quizzes.yaml"
 _SOURCES = TypeAdapter(list[SourceEntry])
+_QUESTIONS = TypeAdapter(list[QuestionEntry])
+_QUIZZES = TypeAdapter(list[QuizEntry])
+QUESTION_TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching")
+
+
+def _without_tags(loc: tuple) -> tuple:
+    """Pydantic puts a question's type into the error location; authors never wrote it there."""
+    return tuple(
+        part
+        for index, part in enumerate(loc)
+        if not (part in QUESTION_TYPES and index and isinstance(loc[index - 1], int))
+    )
 
 
 def field_name(loc: tuple) -> str:
@@ -32,6 +46,10 @@ def _message(error: dict) -> str:
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
+    if kind == "union_tag_invalid":
+        return f"{error['ctx']['tag']!r} is not a question type: use one of {', '.join(QUESTION_TYPES)}"
+    if kind == "union_tag_not_found":
+        return f"required field is missing: type, one of {', '.join(QUESTION_TYPES)}"
     if kind == "string_pattern_mismatch" and error["ctx"].get("pattern") == SLUG:
         return f"{error['input']!r} is not a key: use lowercase letters, digits and hyphens"
     return error["msg"]
@@ -78,7 +96,9 @@ class _Reader:
             value = adapter.validate_python(data)
         except ValidationError as error:
             for item in error.errors():
-                loc = tuple(item["loc"])
+                loc = _without_tags(tuple(item["loc"]))
+                if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                    loc = (*loc, "type")
                 self.problem(file, _message(item), line=line_for(lines, loc), field=field_name(loc) or None)
             return None
         return value, lines
@@ -125,9 +145,106 @@ class _Reader:
                 )
         if source_keys is not None:
             self._check_facts(lessons, source_keys)
+        quizzes = None
+        if (folder / QUIZZES_FILE).exists():
+            quizzes = self.read_yaml(folder / QUIZZES_FILE, _QUIZZES)
+            if quizzes is None:
+                return None
         if sources is None or len(lessons) != len(listed):
             return None
-        return CourseContent(key=folder.name, meta=meta, sources=sources[0], lessons=lessons)
+        course = CourseContent(key=folder.name, meta=meta, sources=sources[0], lessons=lessons)
+        question_keys = self._check_questions(lessons)
+        if quizzes is not None:
+            course.quizzes, course.quizzes_lines = quizzes
+            course.quizzes_file = folder / QUIZZES_FILE
+            self._check_quizzes(course, question_keys)
+        return course
+
+    def _check_questions(self, lessons: list[LessonContent]) -> dict[str, Path]:
+        """Cross-checks the schema cannot make; returns question key -> its file."""
+        facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
+        keys: dict[str, Path] = {}
+        for lesson in lessons:
+            for index, question in enumerate(lesson.questions):
+
+                def problem(path: tuple, message: str, lesson=lesson, index=index) -> None:
+                    here = (index, *path)
+                    line = line_for(lesson.questions_lines, here)
+                    self.problem(lesson.questions_file, message, line=line, field=field_name(here))
+
+                if question.key in keys:
+                    problem(("key",), f"the question key {question.key!r} is also used in {shown(keys[question.key])}")
+                keys.setdefault(question.key, lesson.questions_file)
+                for position, fact in enumerate(question.facts):
+                    if fact not in facts:
+                        problem(("facts", position), f"unknown fact {fact!r}: use a fact key of this course")
+                for name in ("options", "items", "pairs"):
+                    seen = set()
+                    for position, entry in enumerate(getattr(question, name, None) or []):
+                        if entry.key in seen:
+                            problem((name, position, "key"), f"the key {entry.key!r} is used twice in this question")
+                        seen.add(entry.key)
+                options = getattr(question, "options", None) or []
+                correct = sum(option.correct for option in options)
+                if question.type == "single" and correct != 1:
+                    problem(("options",), f"a single-choice question needs exactly one correct option, not {correct}")
+                if question.type == "multiple" and (correct == 0 or correct == len(options)):
+                    problem(("options",), "a multiple-choice question needs at least one correct and one wrong option")
+                self._check_question_markdown(lesson, index, question)
+        return keys
+
+    def _check_question_markdown(self, lesson: LessonContent, index: int, question) -> None:
+        texts = [(("prompt",), question.prompt), (("explanation",), question.explanation)]
+        for position, option in enumerate(getattr(question, "options", None) or []):
+            texts += [(("options", position, "text"), option.text), (("options", position, "feedback"), option.feedback)]
+        for name in ("if_true", "if_false", "if_wrong"):
+            texts.append(((name,), getattr(question, name, None)))
+        for path, value in texts:
+            self.check_translated_markdown(lesson.questions_file, lesson.questions_lines, (index, *path), value)
+
+    def check_translated_markdown(self, file: Path, lines: dict, path: tuple, value) -> None:
+        """Markdown problems in both languages of a text field of a YAML file, at their lines."""
+        for language in LANGUAGES if value is not None else ():
+            here = (*path, language)
+            key_line = line_for(lines, here) or 1
+            text = getattr(value, language)
+            for found in markdown_problems(text):
+                # A block scalar's text starts on the line after its key.
+                line = key_line + found.line if "\n" in text else key_line
+                self.problem(file, found.message, line=line, field=field_name(here))
+
+    def _check_quizzes(self, course: CourseContent, question_keys: dict[str, Path]) -> None:
+        lessons = {lesson.key for lesson in course.lessons}
+        facts = {fact.key for lesson in course.lessons for fact in lesson.meta.facts}
+        seen: set[str] = set()
+        for index, quiz in enumerate(course.quizzes):
+
+            def problem(path: tuple, message: str, index=index) -> None:
+                here = (index, *path)
+                line = line_for(course.quizzes_lines, here)
+                self.problem(course.quizzes_file, message, line=line, field=field_name(here))
+
+            if quiz.key in seen:
+                problem(("key",), f"the quiz key {quiz.key!r} is used twice")
+            seen.add(quiz.key)
+            if (quiz.questions is None) == (quiz.pool is None):
+                problem((), "a quiz needs either questions (a fixed list) or pool (drawn at random), not both")
+            if quiz.lesson is not None and quiz.lesson not in lessons:
+                problem(("lesson",), f"unknown lesson {quiz.lesson!r}")
+            for position, key in enumerate(quiz.questions or []):
+                if key not in question_keys:
+                    problem(("questions", position), f"unknown question {key!r}")
+                elif key in (quiz.questions or [])[:position]:
+                    problem(("questions", position), f"the question {key!r} is listed twice")
+            if quiz.questions == []:
+                problem(("questions",), "the list of questions is empty")
+            if quiz.pool is not None:
+                for position, key in enumerate(quiz.pool.lessons):
+                    if key not in lessons:
+                        problem(("pool", "lessons", position), f"unknown lesson {key!r}")
+                for position, key in enumerate(quiz.pool.facts):
+                    if key not in facts:
+                        problem(("pool", "facts", position), f"unknown fact {key!r}")
 
     def _check_sources(self, file: Path, sources: list[SourceEntry], lines: dict) -> set[str]:
         keys = set()
@@ -157,7 +274,15 @@ class _Reader:
         if parsed is None or len(body) != len(LANGUAGES):
             return None
         meta, lines = parsed
-        return LessonContent(key=folder.name, meta=meta, body=body, file=lesson_file, lines=lines)
+        lesson = LessonContent(key=folder.name, meta=meta, body=body, file=lesson_file, lines=lines)
+        questions_file = folder / QUESTIONS_FILE
+        if questions_file.exists():
+            questions = self.read_yaml(questions_file, _QUESTIONS)
+            if questions is None:
+                return None
+            lesson.questions, lesson.questions_lines = questions
+            lesson.questions_file = questions_file
+        return lesson
 
     def fact_problem(self, lesson: LessonContent, path: tuple, message: str, *, line: int | None = None) -> None:
         line = line or line_for(lesson.lines, path)
@@ -192,15 +317,7 @@ class _Reader:
 
     def _check_fact_markdown(self, lesson: LessonContent, fact, here: tuple) -> None:
         for text_field in ("statement", "explanation", "note"):
-            value = getattr(fact, text_field)
-            for language in LANGUAGES if value is not None else ():
-                path = (*here, text_field, language)
-                key_line = line_for(lesson.lines, path) or 1
-                text = getattr(value, language)
-                for found in markdown_problems(text):
-                    # A block scalar's text starts on the line after its key.
-                    line = key_line + found.line if "\n" in text else key_line
-                    self.fact_problem(lesson, path, found.message, line=line)
+            self.check_translated_markdown(lesson.file, lesson.lines, (*here, text_field), getattr(fact, text_field))
 
 
 def read_content(path: Path) -> list[CourseContent]:

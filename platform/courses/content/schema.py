@@ -55,3 +55,98 @@ class LessonFile(Strict):
     title: Translated
     summary: Translated
     facts: list[FactEntry]
+
+
+# ---------------------------------------------------------------- questions and quizzes
+
+TranslatedList = Annotated[list[Text], Field(min_length=1)]
+
+
+class AcceptedAnswers(Strict):
+    de: TranslatedList
+    en: TranslatedList
+
+
+class Option(Strict):
+    key: Slug
+    text: Translated
+    correct: bool
+    feedback: Translated | None = None
+
+
+class OrderItem(Strict):
+    key: Slug
+    text: Translated
+
+
+class MatchPair(Strict):
+    key: Slug
+    left: Translated
+    right: Translated
+
+
+class QuestionBase(Strict):
+    key: Slug
+    facts: list[Slug] = Field(min_length=1)
+    prompt: Translated
+    explanation: Translated
+
+
+class SingleChoice(QuestionBase):
+    type: Literal["single"]
+    options: list[Option] = Field(min_length=2, max_length=12)
+
+
+class MultipleChoice(QuestionBase):
+    type: Literal["multiple"]
+    options: list[Option] = Field(min_length=2, max_length=12)
+
+
+class TrueFalse(QuestionBase):
+    type: Literal["true_false"]
+    answer: bool
+    if_true: Translated | None = None  # feedback for who answered "true"
+    if_false: Translated | None = None
+
+
+class ShortAnswer(QuestionBase):
+    type: Literal["short"]
+    accepted: AcceptedAnswers
+    if_wrong: Translated | None = None
+
+
+class Numeric(QuestionBase):
+    type: Literal["numeric"]
+    value: float
+    tolerance: float = Field(ge=0)
+    if_wrong: Translated | None = None
+
+
+class Ordering(QuestionBase):
+    type: Literal["ordering"]
+    items: list[OrderItem] = Field(min_length=2, max_length=10)
+
+
+class Matching(QuestionBase):
+    type: Literal["matching"]
+    pairs: list[MatchPair] = Field(min_length=2, max_length=10)
+
+
+QuestionEntry = Annotated[
+    SingleChoice | MultipleChoice | TrueFalse | ShortAnswer | Numeric | Ordering | Matching,
+    Field(discriminator="type"),
+]
+
+
+class Pool(Strict):
+    size: int = Field(ge=1, le=100)
+    lessons: list[Slug] = Field(default_factory=list)
+    facts: list[Slug] = Field(default_factory=list)
+
+
+class QuizEntry(Strict):
+    key: Slug
+    title: Translated
+    lesson: Slug | None = None
+    questions: list[Slug] | None = None
+    pool: Pool | None = None

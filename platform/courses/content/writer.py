@@ -4,8 +4,25 @@ import shutil
 from pathlib import Path
 
 from courses.content.model import LANGUAGES, CourseContent
-from courses.content.reader import COURSE_FILE, LESSON_FILE, SOURCES_FILE
+from courses.content.reader import COURSE_FILE, LESSON_FILE, QUESTIONS_FILE, QUIZZES_FILE, SOURCES_FILE
+from courses.content.schema import QuizEntry
 from courses.content.yaml_io import dump_yaml, write_text_atomically
+
+QUESTION_FIELDS_FIRST = ("key", "type", "facts", "prompt", "explanation")
+
+
+def question_file_data(entry) -> dict:
+    """The canonical order in the file: the fields every question has, then its type's own."""
+    dumped = entry.model_dump(exclude_none=True)
+    first = {name: dumped.pop(name) for name in QUESTION_FIELDS_FIRST}
+    return {**first, **dumped}
+
+
+def quiz_file_data(entry: QuizEntry) -> dict:
+    data = entry.model_dump(exclude_none=True)
+    if "pool" in data:
+        data["pool"] = {name: value for name, value in data["pool"].items() if value != []}
+    return data
 
 
 def course_files(course: CourseContent) -> dict[str, str]:
@@ -18,6 +35,12 @@ def course_files(course: CourseContent) -> dict[str, str]:
         files[f"lessons/{lesson.key}/{LESSON_FILE}"] = dump_yaml(lesson.meta.model_dump(exclude_none=True))
         for language in LANGUAGES:
             files[f"lessons/{lesson.key}/{language}.md"] = lesson.body[language]
+        if lesson.questions:
+            files[f"lessons/{lesson.key}/{QUESTIONS_FILE}"] = dump_yaml(
+                [question_file_data(question) for question in lesson.questions]
+            )
+    if course.quizzes:
+        files[QUIZZES_FILE] = dump_yaml([quiz_file_data(quiz) for quiz in course.quizzes])
     return files
 
 
@@ -29,9 +52,15 @@ def write_course(course: CourseContent, root: Path) -> list[Path]:
     """
     folder = root / course.key
     changed = []
-    for relative, text in course_files(course).items():
+    files = course_files(course)
+    for relative, text in files.items():
         if write_text_atomically(folder / relative, text):
             changed.append(folder / relative)
+    optional = [folder / QUIZZES_FILE, *(folder / "lessons" / lesson.key / QUESTIONS_FILE for lesson in course.lessons)]
+    for path in optional:  # a bank or quiz list that is now empty has no file
+        if path.exists() and str(path.relative_to(folder)) not in files:
+            path.unlink()
+            changed.append(path)
     lessons_dir = folder / "lessons"
     kept = {lesson.key for lesson in course.lessons}
     for stale in sorted(p for p in lessons_dir.iterdir() if p.is_dir() and p.name not in kept):

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "gradlab",
     "accounts",
     "courses",
+    "quizzes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,0 +1,151 @@
+"""A question as a page shows it: texts in the visitor's language, shuffled for the attempt."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from courses.markdown import render_markdown
+from courses.translation import current_language
+from quizzes import grading
+from quizzes.models import Attempt, Question, Response
+from quizzes.selectors import shuffled
+
+BLANK = "___"
+BLANK_MARK = "GRADLABBLANKFIELD"
+
+
+def _text(value: dict[str, str] | None) -> str:
+    if not value:
+        return ""
+    return value.get(current_language()) or value.get("en") or ""
+
+
+@dataclass
+class Shown:
+    question: Question
+    number: int
+    prompt: SafeString
+    cloze: bool = False
+    choices: list[dict[str, Any]] = field(default_factory=list)  # options, items or right sides
+    lefts: list[dict[str, Any]] = field(default_factory=list)  # matching: the left sides
+    response: Response | None = None
+    tries: int = 0
+    feedback: list[SafeString] = field(default_factory=list)
+    show_feedback: bool = False
+    error: str = ""
+    nonce: str = ""
+    right_answer: str = ""
+    slots: list[str] = field(default_factory=list)  # ordering: the item chosen for each place
+
+    @property
+    def picked(self) -> set[str]:
+        answer = self.answer
+        return set(answer) if isinstance(answer, list) else set()
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.response.score) if self.response else 0
+
+    @property
+    def explanation(self) -> SafeString:
+        return render_markdown(self.question.explanation)
+
+    @property
+    def answer(self) -> Any:
+        return self.response.answer if self.response else None
+
+    @property
+    def lesson(self):
+        facts = list(self.question.facts.all())
+        return facts[0].lesson if facts else self.question.lesson
+
+
+def _prompt(question: Question) -> tuple[SafeString, bool]:
+    text = question.prompt
+    if question.type == "short" and BLANK in text:
+        html = str(render_markdown(text.replace(BLANK, BLANK_MARK, 1)))
+        field_html = (
+            f'<input class="cloze" type="text" name="answer" autocomplete="off" spellcheck="false" '
+            f'aria-label="{escape(_("The missing word"))}" id="answer-{question.id}">'
+        )
+        return mark_safe(html.replace(BLANK_MARK, field_html, 1)), True  # noqa: S308 - sanitised HTML plus our own field
+    return render_markdown(text), False
+
+
+def present(*, attempt: Attempt, question: Question, number: int, responses: list[Response], reveal: bool) -> Shown:
+    """Everything the template needs for one question; `responses` are this question's, oldest first."""
+    prompt, cloze = _prompt(question)
+    shown = Shown(question=question, number=number, prompt=prompt, cloze=cloze, nonce=secrets.token_hex(12))
+    data = question.data
+    if question.type in ("single", "multiple"):
+        options = {option["key"]: option for option in data["options"]}
+        for key in shuffled(attempt, question, list(options)):
+            shown.choices.append(
+                {"key": key, "text": render_markdown(_text(options[key]["text"])), "correct": options[key]["correct"]}
+            )
+    elif question.type == "ordering":
+        items = {item["key"]: item for item in data["items"]}
+        shown.choices = [
+            {"key": key, "text": _text(items[key]["text"])} for key in shuffled(attempt, question, list(items))
+        ]
+    elif question.type == "matching":
+        pairs = {pair["key"]: pair for pair in data["pairs"]}
+        shown.lefts = [{"key": key, "text": _text(pair["left"]), "selected": ""} for key, pair in pairs.items()]
+        shown.choices = [
+            {"key": key, "text": _text(pairs[key]["right"])} for key in shuffled(attempt, question, list(pairs))
+        ]
+    if responses:
+        shown.response = responses[-1]
+        shown.tries = len(responses)
+        answer = shown.response.answer
+        if question.type == "ordering":
+            shown.slots = list(answer)
+        if question.type == "matching":
+            for left in shown.lefts:
+                left["selected"] = answer.get(left["key"], "")
+    if question.type == "ordering" and not shown.slots:
+        shown.slots = [""] * len(shown.choices)
+    shown.show_feedback = reveal and shown.response is not None
+    if shown.show_feedback:
+        shown.feedback = feedback_texts(question, shown.response.answer)
+        if not shown.response.correct:
+            shown.right_answer = correct_answer(question)
+    return shown
+
+
+def feedback_texts(question: Question, answer: Any) -> list[SafeString]:
+    """The author's feedback for this answer: per picked option, or for true/false/wrong answers."""
+    result = grading.grade(question.type, question.data, answer)
+    texts = []
+    for key in result.feedback:
+        if key.startswith("option:"):
+            option = next((o for o in question.data["options"] if o["key"] == key.removeprefix("option:")), None)
+            if option and option.get("feedback"):
+                texts.append(render_markdown(_text(option["feedback"])))
+        elif question.data.get(key):
+            texts.append(render_markdown(_text(question.data[key])))
+    return texts
+
+
+def correct_answer(question: Question) -> str:
+    """The right answer in words, shown with the feedback."""
+    data = question.data
+    if question.type in ("single", "multiple"):
+        return "; ".join(_text(option["text"]) for option in data["options"] if option["correct"])
+    if question.type == "true_false":
+        return _("True") if data["answer"] else _("False")
+    if question.type == "short":
+        accepted = data["accepted"]
+        return (accepted.get(current_language()) or accepted["en"])[0]
+    if question.type == "numeric":
+        value = f"{data['value']:g}"
+        return value.replace(".", ",") if current_language() == "de" else value
+    if question.type == "ordering":
+        return " → ".join(_text(item["text"]) for item in data["items"])
+    return "; ".join(f"{_text(pair['left'])} — {_text(pair['right'])}" for pair in data["pairs"])

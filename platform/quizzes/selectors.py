@@ -1,0 +1,214 @@
+"""Reads of the quizzes app: what a learner sees, and the statistics an instructor sees."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from courses.models import Course, Fact
+from quizzes.grading import normalise_text
+from quizzes.models import Attempt, Question, Quiz, Response
+
+
+def pool_candidates(*, quiz: Quiz) -> QuerySet[Question]:
+    questions = quiz.course.questions.live()
+    if quiz.pool_lessons:
+        questions = questions.filter(facts__lesson__key__in=quiz.pool_lessons)
+    if quiz.pool_facts:
+        questions = questions.filter(facts__key__in=quiz.pool_facts)
+    return questions.distinct()
+
+
+def latest_responses(*, user, course: Course) -> QuerySet[Response]:
+    """The learner's most recent answer to each question of the course."""
+    newest = (
+        Response.objects.filter(attempt__user=user, question=OuterRef("question"))
+        .order_by("-answered_at", "-id")
+        .values("id")[:1]
+    )
+    return Response.objects.filter(
+        attempt__user=user, attempt__course=course, id=Subquery(newest), question__retired_at__isnull=True
+    )
+
+
+def missed_questions(*, user, course: Course) -> QuerySet[Question]:
+    wrong = latest_responses(user=user, course=course).filter(correct=False).values("question_id")
+    return course.questions.live().filter(id__in=wrong).order_by("position")
+
+
+def quiz_list(*, course: Course) -> QuerySet[Quiz]:
+    return course.quizzes.live().select_related("lesson").order_by("position")
+
+
+def attempts_of(*, user, quiz: Quiz) -> QuerySet[Attempt]:
+    return quiz.attempts.filter(user=user).order_by("-started_at", "-id")
+
+
+def attempt_questions(*, attempt: Attempt) -> list[Question]:
+    by_id = Question.objects.select_related("lesson").prefetch_related("facts").in_bulk(attempt.question_ids)
+    return [by_id[question_id] for question_id in attempt.question_ids if question_id in by_id]
+
+
+def shuffled(attempt: Attempt, question: Question, keys: list[str]) -> list[str]:
+    """The order an attempt shows a question's options in: fixed for the attempt, new for the next."""
+    order = list(keys)
+    random.Random(f"{attempt.seed}:{question.id}").shuffle(order)  # noqa: S311 - a shuffle, not a secret
+    return order
+
+
+@dataclass
+class Mastery:
+    fact: Fact
+    answered: int = 0
+    right: int = 0
+    total: int = 0  # questions about the fact
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.right / self.answered) if self.answered else None
+
+
+def _question_facts(course: Course) -> dict[int, list[int]]:
+    """Question id -> the ids of its facts, for the live questions of the course."""
+    question_facts = defaultdict(list)
+    links = Question.facts.through.objects.filter(question__course=course, question__retired_at__isnull=True)
+    for question_id, fact_id in links.values_list("question_id", "fact_id"):
+        question_facts[question_id].append(fact_id)
+    return question_facts
+
+
+def fact_mastery(*, user, course: Course) -> list[Mastery]:
+    """Per fact: of its questions the learner answered, how many their latest answer got right."""
+    facts = {fact.id: Mastery(fact=fact) for fact in course.facts.live().select_related("lesson").order_by("number")}
+    question_facts = _question_facts(course)
+    for fact_ids in question_facts.values():
+        for fact_id in fact_ids:
+            if fact_id in facts:
+                facts[fact_id].total += 1
+    latest = latest_responses(user=user, course=course).values_list("question_id", "correct")
+    for question_id, correct in latest:
+        for fact_id in question_facts[question_id]:
+            if fact_id in facts:
+                facts[fact_id].answered += 1
+                facts[fact_id].right += int(correct)
+    return list(facts.values())
+
+
+# ---------------------------------------------------------------- item analysis
+
+
+@dataclass
+class ItemStatistics:
+    question: Question
+    answers: int = 0
+    facility: float | None = None  # mean score, 0..1
+    discrimination: float | None = None  # upper group's mean minus lower group's, -1..1
+    distribution: list[tuple[str, int]] = field(default_factory=list)  # answer shown -> how many
+
+
+GROUP_SHARE = 0.27  # the classic upper and lower 27 %
+
+
+def item_statistics(*, course: Course) -> list[ItemStatistics]:
+    """Facility, discrimination and answer distribution per question, from finished test attempts.
+
+    Facility is the mean score. Discrimination compares the learners with the highest and
+    the lowest total scores (27 % each): the upper group's mean score on the item minus
+    the lower group's. Attempts in practice mode are left out: a learner may retry there.
+    """
+    attempts = list(
+        Attempt.objects.filter(course=course, mode=Attempt.Mode.TEST, finished_at__isnull=False)
+        .order_by("score", "id")
+        .values_list("id", "score")
+    )
+    group = int(len(attempts) * GROUP_SHARE)
+    lower = {attempt_id for attempt_id, _ in attempts[:group]}
+    upper = {attempt_id for attempt_id, _ in attempts[len(attempts) - group :]} if group else set()
+    rows = Response.objects.filter(attempt__in=[attempt_id for attempt_id, _ in attempts]).values_list(
+        "question_id", "attempt_id", "score", "answer"
+    )
+    per_question: dict[int, list] = defaultdict(list)
+    for question_id, attempt_id, score, answer in rows.iterator(chunk_size=5000):
+        per_question[question_id].append((attempt_id, score, answer))
+    result = []
+    for question in course.questions.live().order_by("position"):
+        stats = ItemStatistics(question=question)
+        answered = per_question.get(question.id, [])
+        if answered:
+            stats.answers = len(answered)
+            stats.facility = sum(score for _, score, _ in answered) / len(answered)
+            uppers = [score for attempt_id, score, _ in answered if attempt_id in upper]
+            lowers = [score for attempt_id, score, _ in answered if attempt_id in lower]
+            if uppers and lowers:
+                stats.discrimination = sum(uppers) / len(uppers) - sum(lowers) / len(lowers)
+            stats.distribution = answer_distribution(question, [answer for _, _, answer in answered])
+        result.append(stats)
+    return result
+
+
+def answer_label(question: Question, answer) -> str:
+    """A short, language-neutral label for an answer, to count alike answers together."""
+    if question.type in ("single", "multiple"):
+        return ", ".join(answer)
+    if question.type == "true_false":
+        return "true" if answer else "false"
+    if question.type == "ordering":
+        return " → ".join(answer)
+    if question.type == "matching":
+        return ", ".join(f"{left}={right}" for left, right in sorted(answer.items()))
+    if question.type == "short":
+        return normalise_text(answer)
+    return f"{answer:g}"
+
+
+def answer_distribution(question: Question, answers: list) -> list[tuple[str, int]]:
+    counts: dict[str, int] = defaultdict(int)
+    if question.type in ("single", "multiple"):
+        for option in question.data["options"]:
+            counts[option["key"]] = 0
+        for answer in answers:
+            for key in answer:
+                counts[key] += 1
+    else:
+        for answer in answers:
+            counts[answer_label(question, answer)] += 1
+    if question.type in ("single", "multiple"):
+        return list(counts.items())  # every option, in the file's order
+    return sorted(counts.items(), key=lambda item: -item[1])[:12]
+
+
+@dataclass
+class FactStatistics:
+    fact: Fact
+    learners: int = 0
+    right: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return self.right / self.learners if self.learners else None
+
+
+def fact_statistics(*, course: Course) -> list[FactStatistics]:
+    """Per fact: of the learners who answered one of its questions, the share whose latest answers were all right."""
+    facts = {fact.id: FactStatistics(fact=fact) for fact in course.facts.live().order_by("number")}
+    question_facts = _question_facts(course)
+    latest: dict[tuple[int, int], tuple] = {}
+    rows = Response.objects.filter(attempt__course=course, question__retired_at__isnull=True).values_list(
+        "attempt__user_id", "question_id", "answered_at", "id", "correct"
+    )
+    for user_id, question_id, answered_at, response_id, correct in rows.iterator(chunk_size=5000):
+        key = (user_id, question_id)
+        if key not in latest or (answered_at, response_id) > latest[key][:2]:
+            latest[key] = (answered_at, response_id, correct)
+    per_learner: dict[tuple[int, int], bool] = {}
+    for (user_id, question_id), (_, _, correct) in latest.items():
+        for fact_id in question_facts[question_id]:
+            per_learner[(user_id, fact_id)] = per_learner.get((user_id, fact_id), True) and correct
+    for (_, fact_id), all_right in per_learner.items():
+        if fact_id in facts:
+            facts[fact_id].learners += 1
+            facts[fact_id].right += int(all_right)
+    return list(facts.values())

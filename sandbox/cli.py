@@ -68,13 +68,21 @@ def command_run(arguments: argparse.Namespace) -> int:
             os.write(out, dump_line(empty_result("invalid", request)))
             all_ok = False
             continue
-        all_ok = zygote.run_requests([request], limits=_limits(), work_root=settings.work_root(), out_fd=out) and all_ok
+        all_ok = zygote.run_requests([request], limits=_limits(), work_root=_work_root(), out_fd=out) and all_ok
     return 0 if all_ok else 1
 
 
 def _limits():
     try:
         return settings.limits_from_env()
+    except settings.SettingsError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _work_root() -> str:
+    try:
+        return settings.checked_work_root()
     except settings.SettingsError as error:
         print(f"sandbox: {error}", file=sys.stderr)
         sys.exit(2)
@@ -96,7 +104,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
     zygote.serve(
         arguments.socket,
         limits=limits,
-        work_root=settings.work_root(),
+        work_root=_work_root(),
         max_runs=arguments.max_runs or settings.max_runs(),
         ready_fd=arguments.ready_fd,
     )
@@ -130,6 +138,7 @@ print(json.dumps({
     "interfaces": interfaces,
     "read_outside": outside,
     "environment": sorted(os.environ),
+    "cgroups": [line for line in open("/proc/self/cgroup").read().splitlines() if "memory" in line or "pids" in line],
 }))
 """
 
@@ -142,7 +151,7 @@ def command_check(arguments: argparse.Namespace) -> int:
 
     zygote.warm_up()
     read_fd, write_fd = os.pipe()
-    zygote.run_requests([{"code": PROBE}], limits=_limits(), work_root=settings.work_root(), out_fd=write_fd)
+    zygote.run_requests([{"code": PROBE}], limits=_limits(), work_root=_work_root(), out_fd=write_fd)
     os.close(write_fd)
     with os.fdopen(read_fd, "rb") as output:
         (result,) = [json.loads(line) for line in output if b'"result"' in line]

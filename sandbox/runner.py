@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import isolation
+from sandbox import cgroups, isolation
 from sandbox.isolation import Limits
 from sandbox.protocol import MAX_ERROR, MAX_LOG, ProtocolError, dump_line, empty_result, parse_line, validate_event
 from sandbox.spec import SpecError, spec_validate
@@ -91,12 +91,15 @@ def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits:
     return 0
 
 
-def _start_child(request, spec, work_dir, limits, uid, event_w, log_w) -> int:
+def _start_child(request, spec, work_dir, limits, uid, event_w, log_w, go_r) -> int:
+    """Fork the child. It waits for a byte on `go_r` (its cgroup is set by then) before anything else."""
     pid = os.fork()
     if pid:
         return pid
     status = 70
     try:
+        if os.read(go_r, 1) != b"1":
+            os._exit(status)
         os.setsid()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
@@ -199,7 +202,7 @@ def _exit_verdict(watch: _Watch, status: int) -> None:
         elif number == signal.SIGXFSZ:
             watch.decide("killed", f"file size limit reached ({_mib(watch.limits.file_bytes)})")
         elif number == signal.SIGKILL:
-            watch.decide("killed", "the run was killed (memory or process limit)")
+            watch.decide("killed", f"the run was killed: memory limit ({_mib(watch.limits.memory_bytes)} in all)")
         else:
             watch.decide("error", f"the run crashed ({_signal_name(number)})")
     elif os.WEXITSTATUS(status) != 0:
@@ -271,21 +274,36 @@ def supervise(
         # everything it started (the double-forked daemon too), and kill(-1) reaches nothing.
         isolation.unshare(isolation.CLONE_NEWPID)
     work_dir = _make_work_dir(work_root, uid if root else None)
+    group = cgroups.run_group(
+        name=f"gradlab-run-{os.getpid()}", memory_bytes=limits.memory_bytes, processes=limits.processes
+    )
     event_r, event_w = os.pipe()
     log_r, log_w = os.pipe()
+    go_r, go_w = os.pipe()
     watch = _Watch(limits, emit)
     try:
-        pid = _start_child(request, spec, work_dir, limits, uid, event_w, log_w)
-        os.close(event_w)
-        os.close(log_w)
+        pid = _start_child(request, spec, work_dir, limits, uid, event_w, log_w, go_r)
+        for fd in (event_w, log_w, go_r):
+            os.close(fd)
+        go = b"1"
+        try:
+            group.add(pid)
+        except OSError as error:
+            go = b"0"  # the child exits without running anything
+            watch.decide("error", f"sandbox failure: the run's control group: {error}")
+        os.write(go_w, go)
+        os.close(go_w)
         pidfd = os.pidfd_open(pid)
         status = _watch_child(pid, pidfd, event_r, log_r, control_fd, watch, started + limits.timeout_s)
         os.close(pidfd)
+        if group.oom_kills():
+            watch.decide("killed", f"memory limit reached ({_mib(limits.memory_bytes)} for the whole run)")
         _exit_verdict(watch, status)
     finally:
         for fd in (event_r, log_r):
             os.close(fd)
         remove_work_dir(work_dir)
+        group.remove()
     return finish(_final_result(watch))
 
 

@@ -52,6 +52,28 @@ def work_root() -> str:
     return os.environ.get("SANDBOX_WORK_ROOT") or os.path.join(tempfile.gettempdir(), "gradlab-sandbox")
 
 
+def checked_work_root() -> str:
+    """The work root, made if needed, and reachable by a run's unprivileged uid.
+
+    A run's working directory sits below it; a parent folder that others may not enter
+    (such as a home directory) would lock the run out of its own directory.
+    """
+    root = os.path.abspath(work_root())
+    os.makedirs(root, mode=0o711, exist_ok=True)
+    if os.geteuid() == 0:
+        path = root
+        while True:
+            if not os.stat(path).st_mode & 0o001:
+                raise SettingsError(
+                    f"SANDBOX_WORK_ROOT: {root} is below {path}, which other users may not enter;"
+                    " choose a folder whose parents are all open to others (for example /tmp/gradlab-sandbox)"
+                )
+            if path == "/":
+                break
+            path = os.path.dirname(path)
+    return root
+
+
 def max_runs() -> int:
     return int(_number("SANDBOX_MAX_RUNS", os.cpu_count() or 1, low=1, high=256))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import json
 import os
 import signal
@@ -26,6 +27,63 @@ from sandbox.runner import stop_soon, supervise
 from sandbox.settings import SettingsError, limits_for_request
 
 MAX_REQUEST_BYTES = 512 * 1024
+
+# Modules a learner's code may import. A run's uid may not be able to read the interpreter's
+# own library (pyenv under /root, say), so whatever learner code may need is imported here,
+# before the fork, and found in sys.modules later. numpy and torch's own lazy parts too.
+PRELOADED = (
+    "abc",
+    "argparse",
+    "array",
+    "bisect",
+    "cmath",
+    "collections",
+    "collections.abc",
+    "colorsys",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "encodings.idna",
+    "enum",
+    "fractions",
+    "functools",
+    "gc",
+    "hashlib",
+    "heapq",
+    "io",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "numbers",
+    "operator",
+    "pathlib",
+    "pprint",
+    "queue",
+    "random",
+    "re",
+    "statistics",
+    "string",
+    "struct",
+    "textwrap",
+    "time",
+    "timeit",
+    "traceback",
+    "types",
+    "typing",
+    "unicodedata",
+    "warnings",
+    "numpy",
+    "torch.nn.functional",
+    "torch.nn.init",
+    "torch.optim",
+    "torch.optim.lr_scheduler",
+    "torch.utils.data",
+    "torch.autograd",
+)
 
 
 def warm_up() -> None:
@@ -48,8 +106,9 @@ def warm_up() -> None:
     ):
         full = spec_validate({**spec, "train": {"steps": 2, **spec.get("train", {})}})
         run_spec(full, device=torch.device("cpu"), emit=lambda event: None)
-    exec(compile_code("import math, random\n"), {})  # noqa: S102 - a constant, to load the compiler path
-    import traceback  # noqa: F401 - loaded now, used when learner code fails
+    exec(compile_code("import math\n"), {})  # noqa: S102 - a constant, to load the compiler path
+    for name in PRELOADED:
+        importlib.import_module(name)
 
 
 def _run_in_supervisor(request: dict[str, Any], *, limits: Limits, work_root: str, out_fd: int, control_fd=None) -> int:

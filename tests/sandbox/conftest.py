@@ -7,8 +7,10 @@ over its Unix socket through `sandbox.client`.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,9 +33,19 @@ def sandbox_python() -> str:
 
 
 @pytest.fixture(scope="session")
-def sandbox_service(sandbox_python, tmp_path_factory):
+def open_folder():
+    """A folder whose parents a run's unprivileged uid may enter (pytest's own are closed)."""
+    folder = Path(tempfile.mkdtemp(prefix="gradlab-sandbox-tests-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sandbox_service(sandbox_python, open_folder):
     """One zygote service for the whole session, as a worker would talk to it."""
-    folder = tmp_path_factory.mktemp("sandbox")
+    folder = open_folder / "service"
+    folder.mkdir()
     work_root = folder / "work"
     service = client.SandboxService(
         python=sandbox_python,
@@ -67,11 +79,11 @@ def run_in_sandbox(sandbox_service):
 
 
 @pytest.fixture
-def sandbox_cli(sandbox_python, tmp_path):
+def sandbox_cli(sandbox_python, open_folder):
     """Run `python -m sandbox ARGS` from the project root; returns (exit status, its JSON lines, stdout)."""
 
     def cli(*args, env=None, timeout=120):
-        environment = {"PATH": os.environ["PATH"], "SANDBOX_WORK_ROOT": str(tmp_path / "work"), **(env or {})}
+        environment = {"PATH": os.environ["PATH"], "SANDBOX_WORK_ROOT": str(open_folder / "cli-work"), **(env or {})}
         done = subprocess.run(
             [sandbox_python, "-m", "sandbox", *map(str, args)],
             cwd=ROOT,

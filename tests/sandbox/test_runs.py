@@ -162,13 +162,13 @@ def test_the_zygote_stays_single_threaded_so_it_can_fork_safely(sandbox_service,
     assert len(list(Path(f"/proc/{sandbox_service.process.pid}/task").iterdir())) == 1
 
 
-def test_stopping_the_service_ends_the_run_in_progress_cancelled_and_cleans_up(sandbox_python, tmp_path):
+def test_stopping_the_service_ends_the_run_in_progress_cancelled_and_cleans_up(sandbox_python, open_folder, tmp_path):
     import threading
     import time
 
     from sandbox import client
 
-    work_root = tmp_path / "work"
+    work_root = open_folder / "stopping"
     service = client.SandboxService(
         python=sandbox_python, socket_path=tmp_path / "own.sock", env={"SANDBOX_WORK_ROOT": str(work_root)}
     ).start()

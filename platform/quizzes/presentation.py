@@ -20,6 +20,19 @@ BLANK = "___"
 BLANK_MARK = "GRADLABBLANKFIELD"
 
 
+def _html(text: str) -> SafeString:
+    """Content Markdown as HTML; nh3 has sanitised it, hence safe."""
+    return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by render_markdown
+
+
+def _inline_html(text: str) -> SafeString:
+    """Like _html, without the paragraph around a one-paragraph text (an option, a line of feedback)."""
+    html = render_markdown(text).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return mark_safe(html)  # noqa: S308 - sanitised by render_markdown
+
+
 def _text(value: dict[str, str] | None) -> str:
     if not value:
         return ""
@@ -54,7 +67,7 @@ class Shown:
 
     @property
     def explanation(self) -> SafeString:
-        return render_markdown(self.question.explanation)
+        return _html(self.question.explanation)
 
     @property
     def answer(self) -> Any:
@@ -69,13 +82,13 @@ class Shown:
 def _prompt(question: Question) -> tuple[SafeString, bool]:
     text = question.prompt
     if question.type == "short" and BLANK in text:
-        html = str(render_markdown(text.replace(BLANK, BLANK_MARK, 1)))
+        html = render_markdown(text.replace(BLANK, BLANK_MARK, 1))
         field_html = (
             f'<input class="cloze" type="text" name="answer" autocomplete="off" spellcheck="false" '
             f'aria-label="{escape(_("The missing word"))}" id="answer-{question.id}">'
         )
         return mark_safe(html.replace(BLANK_MARK, field_html, 1)), True  # noqa: S308 - sanitised HTML plus our own field
-    return render_markdown(text), False
+    return _html(text), False
 
 
 def present(*, attempt: Attempt, question: Question, number: int, responses: list[Response], reveal: bool) -> Shown:
@@ -87,7 +100,7 @@ def present(*, attempt: Attempt, question: Question, number: int, responses: lis
         options = {option["key"]: option for option in data["options"]}
         for key in shuffled(attempt, question, list(options)):
             shown.choices.append(
-                {"key": key, "text": render_markdown(_text(options[key]["text"])), "correct": options[key]["correct"]}
+                {"key": key, "text": _inline_html(_text(options[key]["text"])), "correct": options[key]["correct"]}
             )
     elif question.type == "ordering":
         items = {item["key"]: item for item in data["items"]}
@@ -127,9 +140,9 @@ def feedback_texts(question: Question, answer: Any) -> list[SafeString]:
         if key.startswith("option:"):
             option = next((o for o in question.data["options"] if o["key"] == key.removeprefix("option:")), None)
             if option and option.get("feedback"):
-                texts.append(render_markdown(_text(option["feedback"])))
+                texts.append(_inline_html(_text(option["feedback"])))
         elif question.data.get(key):
-            texts.append(render_markdown(_text(question.data[key])))
+            texts.append(_inline_html(_text(question.data[key])))
     return texts
 
 

@@ -43,6 +43,15 @@ def quiz_list(*, course: Course) -> QuerySet[Quiz]:
     return course.quizzes.live().select_related("lesson").order_by("position")
 
 
+def best_scores(*, user, course: Course) -> dict[int, int]:
+    """Quiz id -> the learner's best finished score in percent."""
+    best: dict[int, int] = {}
+    finished = Attempt.objects.filter(user=user, course=course, quiz__isnull=False, finished_at__isnull=False)
+    for attempt in finished.only("quiz_id", "score", "question_ids"):
+        best[attempt.quiz_id] = max(best.get(attempt.quiz_id, 0), attempt.percent or 0)
+    return best
+
+
 def attempts_of(*, user, quiz: Quiz) -> QuerySet[Attempt]:
     return quiz.attempts.filter(user=user).order_by("-started_at", "-id")
 

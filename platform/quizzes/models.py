@@ -128,7 +128,10 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["user", "quiz", "-started_at"], name="attempt_user_quiz")]
+        indexes = [
+            models.Index(fields=["user", "quiz", "-started_at"], name="attempt_user_quiz"),
+            models.Index(fields=["course", "finished_at"], name="attempt_course_finished"),
+        ]
         verbose_name = _("attempt")
         verbose_name_plural = _("attempts")
 
@@ -159,7 +162,7 @@ class Response(models.Model):
     score = models.FloatField(_("score"))
     correct = models.BooleanField(_("correct"))
     nonce = models.CharField(_("form token"), max_length=40, blank=True)
-    answered_at = models.DateTimeField(_("answered at"), auto_now=True)
+    answered_at = models.DateTimeField(_("answered at"), auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["attempt", "question", "try_number"]

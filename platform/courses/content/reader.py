@@ -196,7 +196,10 @@ class _Reader:
     def _check_question_markdown(self, lesson: LessonContent, index: int, question) -> None:
         texts = [(("prompt",), question.prompt), (("explanation",), question.explanation)]
         for position, option in enumerate(getattr(question, "options", None) or []):
-            texts += [(("options", position, "text"), option.text), (("options", position, "feedback"), option.feedback)]
+            texts += [
+                (("options", position, "text"), option.text),
+                (("options", position, "feedback"), option.feedback),
+            ]
         for name in ("if_true", "if_false", "if_wrong"):
             texts.append(((name,), getattr(question, name, None)))
         for path, value in texts:

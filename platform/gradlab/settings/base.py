@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "accounts",
     "courses",
     "quizzes",
+    "authoring",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

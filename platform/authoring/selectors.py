@@ -1,0 +1,64 @@
+"""The item analysis of a course, kept in the cache until another test is finished or answered.
+
+Computing it reads every answer of the course (a second or so with 100,000 answers on
+SQLite); it changes only when learners answer. The cache key carries a fingerprint of
+the newest attempt and answer, so a new answer shows at once, and the page stays quick
+between answers. A cache that is down (Redis) only costs the speed-up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+from django.db.models import Max
+
+from courses.models import Course
+from quizzes.models import Attempt, Response
+from quizzes.selectors import FactStatistics, ItemStatistics, fact_statistics, item_statistics
+
+logger = logging.getLogger(__name__)
+TIMEOUT_S = 24 * 3600
+
+
+def _fingerprint(course: Course) -> str:
+    """Changes whenever an attempt starts or finishes or an answer is given or changed.
+
+    One aggregate per query: SQLite answers a lone MIN/MAX from an index, not several.
+    """
+    values = [
+        Attempt.objects.filter(course=course).aggregate(value=Max("id"))["value"],
+        Attempt.objects.filter(course=course).aggregate(value=Max("finished_at"))["value"],
+        Response.objects.aggregate(value=Max("id"))["value"],
+        Response.objects.aggregate(value=Max("answered_at"))["value"],
+    ]
+    return "-".join(str(value).replace(" ", "_") for value in values)
+
+
+def course_statistics(*, course: Course) -> tuple[list[ItemStatistics], list[FactStatistics]]:
+    key = f"item-analysis:{course.pk}:{_fingerprint(course)}"
+    try:
+        stored = cache.get(key)
+    except Exception:
+        logger.warning("item analysis: the cache cannot be read", exc_info=True)
+        stored = None
+    if stored is None:
+        items, facts = item_statistics(course=course), fact_statistics(course=course)
+        numbers = (
+            {item.question.id: (item.answers, item.facility, item.discrimination, item.distribution) for item in items},
+            {fact.fact.id: (fact.learners, fact.right) for fact in facts},
+        )
+        try:
+            cache.set(key, numbers, TIMEOUT_S)
+        except Exception:
+            logger.warning("item analysis: the cache cannot be written", exc_info=True)
+        return items, facts
+    question_numbers, fact_numbers = stored
+    items, facts = [], []
+    for question in course.questions.live().order_by("position"):
+        answers, facility, discrimination, distribution = question_numbers.get(question.id, (0, None, None, []))
+        items.append(ItemStatistics(question, answers, facility, discrimination, [tuple(d) for d in distribution]))
+    for fact in course.facts.live().order_by("number"):
+        learners, right = fact_numbers.get(fact.id, (0, 0))
+        facts.append(FactStatistics(fact, learners, right))
+    return items, facts

@@ -54,6 +54,7 @@ class Shown:
     error: str = ""
     nonce: str = ""
     right_answer: str = ""
+    unanswered: bool = False
     slots: list[str] = field(default_factory=list)  # ordering: the item chosen for each place
 
     @property
@@ -125,7 +126,10 @@ def present(*, attempt: Attempt, question: Question, number: int, responses: lis
     if question.type == "ordering" and not shown.slots:
         shown.slots = [""] * len(shown.choices)
     shown.show_feedback = reveal and shown.response is not None
-    if shown.show_feedback:
+    if reveal and shown.response is None and attempt.is_finished:
+        shown.unanswered = shown.show_feedback = True  # a finished test still teaches the answer
+        shown.right_answer = correct_answer(question)
+    elif shown.show_feedback:
         shown.feedback = feedback_texts(question, shown.response.answer)
         if not shown.response.correct:
             shown.right_answer = correct_answer(question)

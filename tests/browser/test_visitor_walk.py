@@ -1,44 +1,12 @@
 """A new visitor, in the system Chromium: sign up, open the course, read, mark done, switch language."""
 
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from courses.services import content_load
-from tests.conftest import skip_unless_available
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.browser.conftest import shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-@pytest.fixture
-def site(live_server):
-    content_load(path=settings.CONTENT_DIR)
-    return live_server.url
-
-
-@pytest.fixture
-def browser(site):
-    # Set up after `site` and torn down before it: while Playwright's loop runs, Django
-    # would take this thread for async code and open a connection it never closes.
-    if not Path(CHROMIUM).exists():
-        skip_unless_available(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_new_visitor_signs_up_reads_a_lesson_marks_it_done_and_switches_language(browser, site):

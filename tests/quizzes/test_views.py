@@ -66,6 +66,7 @@ def test_a_test_shows_no_feedback_until_it_is_finished(client, learner, test_att
     finished = client.post(reverse("quizzes:finish", kwargs={"attempt": test_attempt.id}), follow=True)
     assert b"Your score: 14 % (1 of 7 points)" in finished.content
     assert b"Right!" in finished.content and b"Not right." in finished.content
+    assert finished.content.count(b"Not answered.") == 5  # and the right answer with its explanation
 
 
 def test_the_quiz_page_lists_the_learners_attempts_and_scores(client, learner, test_attempt, quiz):

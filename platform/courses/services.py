@@ -1,51 +1,16 @@
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from courses.content.model import LANGUAGES, CourseContent
 from courses.content.reader import read_content
 from courses.content.writer import write_course
+from courses.loading import LoadReport, links_set, upsert
 from courses.models import Course, Fact, FactSource, Lesson, LessonProgress, Source
 from courses.selectors import course_content
 from quizzes.content import attach_quiz_content
 from quizzes.services import quiz_content_load
-
-
-@dataclass
-class LoadReport:
-    created: list[str] = field(default_factory=list)
-    updated: dict[str, list[str]] = field(default_factory=dict)  # label -> changed fields
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    def record_update(self, label: str, fields: list[str]) -> None:
-        if label in self.unchanged:
-            self.unchanged.remove(label)
-        self.updated.setdefault(label, []).extend(fields)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.removed)
-
-
-def _upsert(model: type[Model], *, lookup: dict, values: dict, label: str, report: LoadReport) -> Model:
-    row = model.objects.filter(**lookup).first()
-    if row is None:
-        row = model.objects.create(**lookup, **values)
-        report.created.append(label)
-        return row
-    differs = [name for name, value in values.items() if getattr(row, name) != value]
-    if differs:
-        for name in differs:
-            setattr(row, name, values[name])
-        row.save(update_fields=differs)
-        report.record_update(label, differs)
-    else:
-        report.unchanged.append(label)
-    return row
 
 
 def _bilingual(prefix: str, text) -> dict[str, str]:
@@ -54,7 +19,7 @@ def _bilingual(prefix: str, text) -> dict[str, str]:
 
 def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
     meta = content.meta
-    course = _upsert(
+    course = upsert(
         Course,
         lookup={"key": content.key},
         values={**_bilingual("title", meta.title), **_bilingual("summary", meta.summary), "retired_at": None},
@@ -63,7 +28,7 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
     )
     sources = {}
     for position, entry in enumerate(content.sources):
-        sources[entry.key] = _upsert(
+        sources[entry.key] = upsert(
             Source,
             lookup={"course": course, "key": entry.key},
             values={
@@ -81,7 +46,7 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
     fact_keys = set()
     for position, lesson_content in enumerate(content.lessons):
         lesson_meta = lesson_content.meta
-        lesson = _upsert(
+        lesson = upsert(
             Lesson,
             lookup={"course": course, "key": lesson_content.key},
             values={
@@ -98,7 +63,7 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
         for fact_position, entry in enumerate(lesson_meta.facts):
             fact_keys.add(entry.key)
             label = f"fact {content.key}/{entry.key}"
-            fact = _upsert(
+            fact = upsert(
                 Fact,
                 lookup={"course": course, "key": entry.key},
                 values={
@@ -114,15 +79,16 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
                 label=label,
                 report=report,
             )
-            cited = list(fact.factsource_set.order_by("position").values_list("source__key", flat=True))
-            if cited != entry.sources:
-                fact.factsource_set.all().delete()
-                FactSource.objects.bulk_create(
-                    FactSource(fact=fact, source=sources[key], position=index)
-                    for index, key in enumerate(entry.sources)
-                )
-                if label not in report.created:
-                    report.record_update(label, ["sources"])
+            links_set(
+                fact,
+                through=FactSource,
+                owner_field="fact",
+                target_field="source",
+                targets=sources,
+                wanted=entry.sources,
+                label=label,
+                report=report,
+            )
 
     # Removed from the files: retired, not deleted, so learners' progress survives and
     # the item comes back as it was if the files bring it back.
@@ -139,7 +105,7 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
     for gone in course.sources.exclude(key__in=sources):
         report.removed.append(f"source {content.key}/{gone.key} (deleted)")
         gone.delete()
-    quiz_content_load(course=course, content=content, upsert=_upsert, report=report, now=now)
+    quiz_content_load(course=course, content=content, report=report, now=now)
     return course
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from courses.content.errors import ContentError, Problem
 from courses.content.model import LANGUAGES, CourseContent
 from courses.content.yaml_io import line_for
+from courses.loading import LoadReport, links_set, upsert
 from courses.models import Course
 from quizzes import grading
 from quizzes.content import question_data
@@ -23,11 +24,10 @@ def _bilingual(prefix: str, text) -> dict[str, str]:
     return {f"{prefix}_{language}": getattr(text, language) for language in LANGUAGES}
 
 
-def quiz_content_load(*, course: Course, content: CourseContent, upsert, report, now) -> None:
+def quiz_content_load(*, course: Course, content: CourseContent, report: LoadReport, now) -> None:
     """Upsert the course's questions and quizzes by key; retire what left the files.
 
-    Runs inside content_load's transaction and uses its `upsert` and `report`, so the
-    whole course loads all or nothing.
+    Runs inside content_load's transaction, so the whole course loads all or nothing.
     """
     lessons = {lesson.key: lesson for lesson in course.lessons.all()}
     facts = {fact.key: fact for fact in course.facts.all()}
@@ -52,24 +52,25 @@ def quiz_content_load(*, course: Course, content: CourseContent, upsert, report,
                 report=report,
             )
             position += 1
-            linked = list(question.questionfact_set.order_by("position").values_list("fact__key", flat=True))
-            if linked != entry.facts:
-                question.questionfact_set.all().delete()
-                QuestionFact.objects.bulk_create(
-                    QuestionFact(question=question, fact=facts[key], position=index)
-                    for index, key in enumerate(entry.facts)
-                )
-                if label not in report.created:
-                    report.record_update(label, ["facts"])
+            links_set(
+                question,
+                through=QuestionFact,
+                owner_field="question",
+                target_field="fact",
+                targets=facts,
+                wanted=entry.facts,
+                label=label,
+                report=report,
+            )
             questions[entry.key] = question
     for question in course.questions.live().exclude(key__in=questions):
         question.retired_at = now
         question.save(update_fields=["retired_at"])
         report.removed.append(f"question {course.key}/{question.key} (retired)")
-    _load_quizzes(course, content, questions, lessons, upsert, report, now)
+    _load_quizzes(course, content, questions, lessons, report, now)
 
 
-def _load_quizzes(course, content, questions, lessons, upsert, report, now) -> None:
+def _load_quizzes(course, content, questions, lessons, report, now) -> None:
     taken = dict(Quiz.objects.exclude(course=course).values_list("key", "course__key"))
     problems = [
         Problem(
@@ -102,15 +103,16 @@ def _load_quizzes(course, content, questions, lessons, upsert, report, now) -> N
             label=label,
             report=report,
         )
-        listed = list(quiz.quizquestion_set.order_by("position").values_list("question__key", flat=True))
-        wanted = entry.questions or []
-        if listed != wanted:
-            quiz.quizquestion_set.all().delete()
-            QuizQuestion.objects.bulk_create(
-                QuizQuestion(quiz=quiz, question=questions[key], position=index) for index, key in enumerate(wanted)
-            )
-            if label not in report.created:
-                report.record_update(label, ["questions"])
+        links_set(
+            quiz,
+            through=QuizQuestion,
+            owner_field="quiz",
+            target_field="question",
+            targets=questions,
+            wanted=entry.questions or [],
+            label=label,
+            report=report,
+        )
     for quiz in course.quizzes.live().exclude(key__in=[entry.key for entry in content.quizzes]):
         quiz.retired_at = now
         quiz.save(update_fields=["retired_at"])

@@ -123,6 +123,8 @@ def main() -> None:
         content_load(path=settings.CONTENT_DIR)
         started = time.perf_counter()
         create_attempts(arguments.attempts)
+        with connection.cursor() as cursor:  # fresh planner statistics, as autovacuum would keep them
+            cursor.execute("ANALYZE")
         print(
             f"database: {connection.vendor}; {arguments.attempts} finished tests, "
             f"{Response.objects.count()} answers, made in {time.perf_counter() - started:.1f} s"

@@ -5,5 +5,9 @@ INSTRUCTOR_MODELS = [
     ("courses", "lesson"),
     ("courses", "fact"),
     ("courses", "source"),
+    ("quizzes", "question"),
+    ("quizzes", "questionfact"),
+    ("quizzes", "quiz"),
+    ("quizzes", "quizquestion"),
 ]
 ACTIONS = ("view", "add", "change", "delete")

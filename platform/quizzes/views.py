@@ -160,7 +160,13 @@ def answer(request: HttpRequest, attempt: int, question: int) -> HttpResponse:
         return redirect(f"{attempt.get_absolute_url()}#q-{question.id}")
     shown = next(item for item in _shown_questions(attempt) if item.question.id == question.id)
     shown.error = error
-    context = {**_attempt_context(attempt, [shown]), "item": shown}
+    context = {
+        **_attempt_context(attempt, [shown]),
+        "item": shown,
+        "answered": attempt.responses.values("question").distinct().count(),
+        "total": len(attempt.question_ids),
+        "oob_progress": attempt.mode == Attempt.Mode.TEST,
+    }
     return TemplateResponse(request, "quizzes/attempt.html#question", context, status=200)
 
 

@@ -62,6 +62,7 @@ def test_a_test_shows_no_feedback_until_it_is_finished(client, learner, test_att
     saved = client.post(answer_url(test_attempt, "pick-one"), {"option": "right"}, headers={"HX-Request": "true"})
     assert b"Saved" in saved.content
     assert b"Right!" not in saved.content
+    assert b'hx-swap-oob="true">1 of 7 answered' in saved.content
     client.post(answer_url(test_attempt, "how-much"), {"answer": "1"})
     finished = client.post(reverse("quizzes:finish", kwargs={"attempt": test_attempt.id}), follow=True)
     assert b"Your score: 14 % (1 of 7 points)" in finished.content

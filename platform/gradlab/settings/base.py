@@ -71,7 +71,9 @@ def database_from_url(url: str) -> dict:
     if url:
         return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     # Embedded default: one SQLite file. WAL and immediate transactions let the web
-    # server and a worker write without "database is locked" errors.
+    # server and a worker write without "database is locked" errors. Its folder is made
+    # here: on a fresh clone even the first command's system checks open the database.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "gradlab.sqlite3",

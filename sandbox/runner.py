@@ -246,12 +246,21 @@ def _set_nonblocking(fd: int) -> None:
 
 
 def supervise(
-    request: dict[str, Any], *, limits: Limits, emit: Emit, work_root: str, control_fd: int | None = None
+    request: dict[str, Any],
+    *,
+    limits: Limits,
+    emit: Emit,
+    work_root: str,
+    control_fd: int | None = None,
+    deferred: list[Callable[[], None]] | None = None,
 ) -> dict[str, Any]:
     """Run one request confined and return its result (never raises for the run's faults).
 
     `control_fd` is the client's connection: a line "cancel" or its closing cancels the run.
     Call it in a process of its own (it may move its children into a new PID namespace).
+    With `deferred`, the clean-up (working directory, control group) is appended there for
+    the caller to run once the result is sent, instead of before returning: the run's
+    processes are gone by then, so nothing waits on it but the learner.
     """
     started = time.monotonic()
 
@@ -281,6 +290,7 @@ def supervise(
     log_r, log_w = os.pipe()
     go_r, go_w = os.pipe()
     watch = _Watch(limits, emit)
+    cleanup = [lambda: remove_work_dir(work_dir), group.remove]
     try:
         pid = _start_child(request, spec, work_dir, limits, uid, event_w, log_w, go_r)
         for fd in (event_w, log_w, go_r):
@@ -299,11 +309,17 @@ def supervise(
         if group.oom_kills():
             watch.decide("killed", f"memory limit reached ({_mib(limits.memory_bytes)} for the whole run)")
         _exit_verdict(watch, status)
+    except BaseException:
+        deferred = None  # clean up now, before the error goes on
+        raise
     finally:
         for fd in (event_r, log_r):
             os.close(fd)
-        remove_work_dir(work_dir)
-        group.remove()
+        if deferred is None:
+            for step in cleanup:
+                step()
+    if deferred is not None:
+        deferred.extend(cleanup)
     return finish(_final_result(watch))
 
 

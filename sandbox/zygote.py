@@ -126,14 +126,21 @@ def _run_in_supervisor(request: dict[str, Any], *, limits: Limits, work_root: st
             with contextlib.suppress(OSError):
                 _write_all(out_fd, dump_line(event))
 
+        cleanup: list = []
         try:
             run_limits = limits_for_request(limits, request.get("limits"))
-            result = supervise(request, limits=run_limits, emit=emit, work_root=work_root, control_fd=control_fd)
+            result = supervise(
+                request, limits=run_limits, emit=emit, work_root=work_root, control_fd=control_fd, deferred=cleanup
+            )
         except SettingsError as error:
             result = empty_result("invalid", str(error))
         except Exception as error:  # noqa: BLE001 - the sandbox itself failed: say so as the result
             result = empty_result("error", f"sandbox failure: {type(error).__name__}: {error}"[:MAX_ERROR])
         emit(result)
+        if control_fd is not None:
+            os.close(control_fd)  # the client has its answer; the clean-up is ours
+        for step in cleanup:
+            step()
         code = 0 if result["status"] == "ok" else 1
     finally:
         os._exit(code)

@@ -3,6 +3,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from cards.content import attach_card_content
+from cards.services import card_content_load
 from courses.content.model import LANGUAGES, CourseContent
 from courses.content.reader import read_content
 from courses.content.writer import write_course
@@ -106,6 +108,7 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
         report.removed.append(f"source {content.key}/{gone.key} (deleted)")
         gone.delete()
     quiz_content_load(course=course, content=content, report=report, now=now)
+    card_content_load(course=course, content=content, report=report, now=now)
     return course
 
 
@@ -138,6 +141,7 @@ def content_dump(*, path: Path, course_keys: list[str] | None = None) -> list[Pa
     for course in courses:  # validate all first
         content = course_content(course=course)
         attach_quiz_content(content, course)
+        attach_card_content(content, course)
         contents.append(content)
     changed = []
     for content in contents:

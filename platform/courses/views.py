@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from cards.models import Card
 from courses import selectors, services
 from courses.models import Course, Lesson
 from quizzes import selectors as quiz_selectors
@@ -49,6 +50,8 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
             "percent_done": round(100 * len(done) / len(lessons)) if lessons else 0,
             "next_lesson": next((lesson for lesson in lessons if lesson.id not in done), None),
             "quizzes": quizzes,
+            "card_count": Card.objects.live().filter(note__course=course, note__retired_at__isnull=True).count(),
+            "in_deck": signed_in and request.user.card_decks.filter(course=course).exists(),
             "mastery": quiz_selectors.fact_mastery(user=request.user, course=course) if signed_in else [],
             "missed_count": quiz_selectors.missed_questions(user=request.user, course=course).count()
             if signed_in

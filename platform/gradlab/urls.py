@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("quizzes.urls")),
     path("accounts/", include("accounts.urls")),
     path("author/", include("authoring.urls")),
+    path("cards/", include("cards.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -3,6 +3,7 @@ import shutil
 import pytest
 from django.conf import settings
 
+from cards.models import Note
 from courses.content.errors import ContentError
 from courses.models import Course, Fact, Lesson, LessonProgress, Source
 from courses.services import content_dump, content_load, lesson_progress_set
@@ -62,7 +63,7 @@ def test_it_changes_nothing_when_loaded_twice(course):
     report = content_load(path=settings.CONTENT_DIR)
 
     assert not report.changed
-    rows = [Course, Source, Lesson, Fact, Question, Quiz]
+    rows = [Course, Source, Lesson, Fact, Question, Quiz, Note]
     assert len(report.unchanged) == sum(model.objects.count() for model in rows)
 
 

@@ -62,7 +62,7 @@ def test_it_retires_a_question_that_left_the_files_and_keeps_it_out_of_quizzes(d
 
 # (change to make, file, line, field, words in the message)
 CASES = [
-    ((QUESTIONS, "type: single", "type: essay"), QUESTIONS, 2, "[0].type", "'essay' is not a question type"),
+    ((QUESTIONS, "type: single", "type: essay"), QUESTIONS, 2, "[0].type", "'essay' is not a type here"),
     (
         (QUESTIONS, "  - fact-one\n  prompt:\n    de: Welche ist", "  - fact-nine\n  prompt:\n    de: Welche ist"),
         QUESTIONS,

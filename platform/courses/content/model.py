@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from courses.content.schema import CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
+from courses.content.schema import CardEntry, CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
 
 LANGUAGES = ("de", "en")
 
@@ -18,6 +18,9 @@ class LessonContent:
     questions: list[QuestionEntry] = field(default_factory=list)
     questions_file: Path | None = field(default=None, compare=False, repr=False)
     questions_lines: dict = field(default_factory=dict, compare=False, repr=False)
+    cards: list[CardEntry] = field(default_factory=list)
+    cards_file: Path | None = field(default=None, compare=False, repr=False)
+    cards_lines: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from courses.content.errors import ContentError, Problem, shown
 from courses.content.model import LANGUAGES, CourseContent, LessonContent
-from courses.content.schema import SLUG, CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
+from courses.content.schema import SLUG, CardEntry, CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
 from courses.content.yaml_io import DuplicateKey, line_for, parse_yaml
 from courses.markdown import markdown_problems
 
@@ -18,10 +18,14 @@ SOURCES_FILE = "sources.yaml"
 LESSON_FILE = "lesson.yaml"
 QUESTIONS_FILE = "questions.yaml"
 QUIZZES_FILE = "quizzes.yaml"
+CARDS_FILE = "cards.yaml"
+CLOZE_GAP = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _SOURCES = TypeAdapter(list[SourceEntry])
 _QUESTIONS = TypeAdapter(list[QuestionEntry])
 _QUIZZES = TypeAdapter(list[QuizEntry])
+_CARDS = TypeAdapter(list[CardEntry])
 QUESTION_TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching")
+CARD_TYPES = ("basic", "reversed", "cloze")
 
 
 def _without_tags(loc: tuple) -> tuple:
@@ -29,7 +33,7 @@ def _without_tags(loc: tuple) -> tuple:
     return tuple(
         part
         for index, part in enumerate(loc)
-        if not (part in QUESTION_TYPES and index and isinstance(loc[index - 1], int))
+        if not (part in QUESTION_TYPES + CARD_TYPES and index and isinstance(loc[index - 1], int))
     )
 
 
@@ -46,10 +50,11 @@ def _message(error: dict) -> str:
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
-    if kind == "union_tag_invalid":
-        return f"{error['ctx']['tag']!r} is not a question type: use one of {', '.join(QUESTION_TYPES)}"
-    if kind == "union_tag_not_found":
-        return f"required field is missing: type, one of {', '.join(QUESTION_TYPES)}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        expected = error["ctx"]["expected_tags"].replace("'", "")
+        if kind == "union_tag_not_found":
+            return f"required field is missing: type, one of {expected}"
+        return f"{error['ctx']['tag']!r} is not a type here: use one of {expected}"
     if kind == "string_pattern_mismatch" and error["ctx"].get("pattern") == SLUG:
         return f"{error['input']!r} is not a key: use lowercase letters, digits and hyphens"
     return error["msg"]
@@ -154,6 +159,7 @@ class _Reader:
             return None
         course = CourseContent(key=folder.name, meta=meta, sources=sources[0], lessons=lessons)
         question_keys = self._check_questions(lessons)
+        self._check_cards(lessons)
         if quizzes is not None:
             course.quizzes, course.quizzes_lines = quizzes
             course.quizzes_file = folder / QUIZZES_FILE
@@ -192,6 +198,38 @@ class _Reader:
                     problem(("options",), "a multiple-choice question needs at least one correct and one wrong option")
                 self._check_question_markdown(lesson, index, question)
         return keys
+
+    def _check_cards(self, lessons: list[LessonContent]) -> None:
+        facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
+        keys: dict[str, Path] = {}
+        for lesson in lessons:
+            for index, card in enumerate(lesson.cards):
+
+                def problem(path: tuple, message: str, lesson=lesson, index=index) -> None:
+                    here = (index, *path)
+                    self.problem(
+                        lesson.cards_file, message, line=line_for(lesson.cards_lines, here), field=field_name(here)
+                    )
+
+                if card.key in keys:
+                    problem(("key",), f"the card key {card.key!r} is also used in {shown(keys[card.key])}")
+                keys.setdefault(card.key, lesson.cards_file)
+                if card.fact not in facts:
+                    problem(("fact",), f"unknown fact {card.fact!r}: use a fact key of this course")
+                texts = ("front", "back") if card.type != "cloze" else ("text", "extra")
+                if card.type == "cloze":
+                    gaps = {language: CLOZE_GAP.findall(getattr(card.text, language)) for language in LANGUAGES}
+                    if not gaps["de"]:
+                        problem(("text", "de"), "a cloze card needs at least one {{gap}}")
+                    elif len(gaps["de"]) != len(gaps["en"]):
+                        counts = f"the English text has {len(gaps['en'])} gaps, the German {len(gaps['de'])}"
+                        problem(("text", "en"), f"{counts}: they must match")
+                    for language, found in gaps.items():
+                        if any(not gap.strip() or "{" in gap for gap in found):
+                            problem(("text", language), "a gap is empty or holds braces: write {{answer}}")
+                for name in texts:
+                    value = getattr(card, name)
+                    self.check_translated_markdown(lesson.cards_file, lesson.cards_lines, (index, name), value)
 
     def _check_question_markdown(self, lesson: LessonContent, index: int, question) -> None:
         texts = [(("prompt",), question.prompt), (("explanation",), question.explanation)]
@@ -285,6 +323,13 @@ class _Reader:
                 return None
             lesson.questions, lesson.questions_lines = questions
             lesson.questions_file = questions_file
+        cards_file = folder / CARDS_FILE
+        if cards_file.exists():
+            cards = self.read_yaml(cards_file, _CARDS)
+            if cards is None:
+                return None
+            lesson.cards, lesson.cards_lines = cards
+            lesson.cards_file = cards_file
         return lesson
 
     def fact_problem(self, lesson: LessonContent, path: tuple, message: str, *, line: int | None = None) -> None:

@@ -150,3 +150,36 @@ class QuizEntry(Strict):
     lesson: Slug | None = None
     questions: list[Slug] | None = None
     pool: Pool | None = None
+
+
+# ---------------------------------------------------------------- flashcards
+
+
+class CardBase(Strict):
+    key: Slug
+    fact: Slug
+
+
+class BasicCard(CardBase):
+    type: Literal["basic"]
+    front: Translated
+    back: Translated
+
+
+class ReversedCard(CardBase):
+    """Two cards: front to back, and back to front."""
+
+    type: Literal["reversed"]
+    front: Translated
+    back: Translated
+
+
+class ClozeCard(CardBase):
+    """One card per {{…}} gap in the text; both languages have the same gaps."""
+
+    type: Literal["cloze"]
+    text: Translated
+    extra: Translated | None = None
+
+
+CardEntry = Annotated[BasicCard | ReversedCard | ClozeCard, Field(discriminator="type")]

@@ -4,17 +4,24 @@ import shutil
 from pathlib import Path
 
 from courses.content.model import LANGUAGES, CourseContent
-from courses.content.reader import COURSE_FILE, LESSON_FILE, QUESTIONS_FILE, QUIZZES_FILE, SOURCES_FILE
+from courses.content.reader import CARDS_FILE, COURSE_FILE, LESSON_FILE, QUESTIONS_FILE, QUIZZES_FILE, SOURCES_FILE
 from courses.content.schema import QuizEntry
 from courses.content.yaml_io import dump_yaml, write_text_atomically
 
 QUESTION_FIELDS_FIRST = ("key", "type", "facts", "prompt", "explanation")
+CARD_FIELDS_FIRST = ("key", "type", "fact")
 
 
 def question_file_data(entry) -> dict:
     """The canonical order in the file: the fields every question has, then its type's own."""
     dumped = entry.model_dump(exclude_none=True)
     first = {name: dumped.pop(name) for name in QUESTION_FIELDS_FIRST}
+    return {**first, **dumped}
+
+
+def card_file_data(entry) -> dict:
+    dumped = entry.model_dump(exclude_none=True)
+    first = {name: dumped.pop(name) for name in CARD_FIELDS_FIRST}
     return {**first, **dumped}
 
 
@@ -39,6 +46,8 @@ def course_files(course: CourseContent) -> dict[str, str]:
             files[f"lessons/{lesson.key}/{QUESTIONS_FILE}"] = dump_yaml(
                 [question_file_data(question) for question in lesson.questions]
             )
+        if lesson.cards:
+            files[f"lessons/{lesson.key}/{CARDS_FILE}"] = dump_yaml([card_file_data(card) for card in lesson.cards])
     if course.quizzes:
         files[QUIZZES_FILE] = dump_yaml([quiz_file_data(quiz) for quiz in course.quizzes])
     return files
@@ -56,7 +65,9 @@ def write_course(course: CourseContent, root: Path) -> list[Path]:
     for relative, text in files.items():
         if write_text_atomically(folder / relative, text):
             changed.append(folder / relative)
-    optional = [folder / QUIZZES_FILE, *(folder / "lessons" / lesson.key / QUESTIONS_FILE for lesson in course.lessons)]
+    optional = [folder / QUIZZES_FILE]
+    for lesson in course.lessons:
+        optional += [folder / "lessons" / lesson.key / name for name in (QUESTIONS_FILE, CARDS_FILE)]
     for path in optional:  # a bank or quiz list that is now empty has no file
         if path.exists() and str(path.relative_to(folder)) not in files:
             path.unlink()

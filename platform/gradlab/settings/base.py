@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "accounts",
     "courses",
     "quizzes",
+    "cards",
     "authoring",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -112,6 +113,10 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# Flashcards: py-fsrs spreads intervals a little at random so that cards learned together
+# do not stay together; tests turn it off to compare with py-fsrs step by step.
+CARDS_FSRS_FUZZING = env_bool("CARDS_FSRS_FUZZING", True)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

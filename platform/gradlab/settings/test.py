@@ -14,3 +14,5 @@ WHITENOISE_AUTOREFRESH = True
 # The live server handles each request in a thread of its own; a persistent connection
 # would outlive the thread and keep the test database from being dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Intervals exactly as py-fsrs computes them, so tests can compare step by step.
+CARDS_FSRS_FUZZING = False

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from cards import views
+
+app_name = "cards"
+urlpatterns = [
+    path("review/", views.review, name="review"),
+    path("review/rate", views.rate, name="rate"),
+    path("review/undo", views.undo, name="undo"),
+    path("settings/", views.review_settings, name="settings"),
+    path("decks/<slug:course>/add", views.deck_add, name="deck_add"),
+    path("decks/<slug:course>/remove", views.deck_remove, name="deck_remove"),
+]

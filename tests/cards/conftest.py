@@ -1,0 +1,18 @@
+import pytest
+
+from cards.models import Card
+from courses.models import Course
+from courses.services import content_load
+from tests.cards.card_files import write_card_course
+
+
+@pytest.fixture
+def card_course(db, tmp_path) -> Course:
+    """The small test course with five cards from three notes."""
+    content_load(path=write_card_course(tmp_path))
+    return Course.objects.get(key="test-course")
+
+
+@pytest.fixture
+def cards(card_course) -> list[Card]:
+    return list(Card.objects.filter(note__course=card_course).order_by("note__position", "ordinal"))

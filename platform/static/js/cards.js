@@ -8,8 +8,12 @@
   }
 
   function press(key) {
-    const target = region() && region().querySelector('[data-key="' + key + '"]');
+    const current = region();
+    const target = current && current.querySelector('[data-key="' + key + '"]');
     if (!target) return false;
+    // A fast key right after a swap may come before htmx has wired up the new buttons;
+    // processing again is harmless and keeps the press from becoming a full page load.
+    if (window.htmx) window.htmx.process(current);
     target.click();
     return true;
   }

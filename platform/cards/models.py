@@ -118,12 +118,15 @@ class LearnerCard(models.Model):
     version = models.PositiveIntegerField(
         _("version"), default=0, help_text=_("Counts ratings; guards double ratings.")
     )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("In one of the learner's decks and not retired: it comes up for review.")
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "card"], name="learner_card_once")]
         indexes = [
-            models.Index(fields=["user", "due"], name="learner_card_due"),
-            models.Index(fields=["user", "introduced_at"], name="learner_card_introduced"),
+            models.Index(fields=["user", "active", "due"], name="learner_card_due"),
+            models.Index(fields=["user", "active", "introduced_at"], name="learner_card_introduced"),
         ]
 
     def __str__(self) -> str:

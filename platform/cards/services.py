@@ -8,6 +8,7 @@ from datetime import datetime
 
 import fsrs
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from cards import scheduling
 from cards.content import card_count, note_texts
@@ -53,19 +54,44 @@ def card_content_load(*, course: Course, content: CourseContent, report: LoadRep
         note.save(update_fields=["retired_at"])
         note.cards.filter(retired_at__isnull=True).update(retired_at=now)
         report.removed.append(f"card {course.key}/{note.key} (retired)")
+    learner_cards_activate(course=course)
+
+
+def learner_cards_activate(*, course: Course, user=None) -> None:
+    """Keep LearnerCard.active true exactly for live cards in a deck of their learner.
+
+    Called whenever that can change: a load of the course (cards retired or back), a deck
+    added or removed. Reviews then read the next due card from one index.
+    """
+    learner_cards = LearnerCard.objects.filter(card__note__course=course)
+    if user is not None:
+        learner_cards = learner_cards.filter(user=user)
+    live = (
+        Q(card__retired_at__isnull=True)
+        & Q(card__note__retired_at__isnull=True)
+        & Q(card__note__course__retired_at__isnull=True)
+        & Q(user__card_decks__course=course)
+    )
+    wanted = set(learner_cards.filter(live).values_list("id", flat=True))
+    learner_cards.filter(active=True).exclude(id__in=wanted).update(active=False)
+    learner_cards.filter(active=False, id__in=wanted).update(active=True)
 
 
 # ---------------------------------------------------------------- decks and settings
 
 
+@transaction.atomic
 def deck_add(*, user, course: Course) -> Deck:
     deck, _ = Deck.objects.get_or_create(user=user, course=course)
+    learner_cards_activate(course=course, user=user)
     return deck
 
 
+@transaction.atomic
 def deck_remove(*, user, course: Course) -> None:
-    """Stop new cards of the course coming; the schedules stay, should the learner come back."""
+    """The course's cards stop coming; their schedules stay, should the learner come back."""
     Deck.objects.filter(user=user, course=course).delete()
+    learner_cards_activate(course=course, user=user)
 
 
 class SettingsError(ValueError):

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cards.content import attach_card_content
-from cards.services import card_content_load
+from cards.services import card_content_load, learner_cards_activate
 from courses.content.model import LANGUAGES, CourseContent
 from courses.content.reader import read_content
 from courses.content.writer import write_course
@@ -128,6 +128,7 @@ def content_load(*, path: Path) -> LoadReport:
         for course in Course.objects.live().exclude(key__in=[content.key for content in courses]):
             course.retired_at = now
             course.save(update_fields=["retired_at"])
+            learner_cards_activate(course=course)
             report.removed.append(f"course {course.key} (retired)")
     return report
 

@@ -190,3 +190,23 @@ def test_a_removed_cloze_gap_retires_its_card_and_the_gap_back_revives_it(learne
     second_gap.refresh_from_db()
     assert second_gap.retired_at is None
     assert Note.objects.get(key="chain").cards.count() == 2
+
+
+def test_a_removed_deck_or_a_retired_card_stops_coming_and_comes_back_with_it(
+    learner, deck, card_course, cards, tmp_path
+):
+    rate(learner, cards[0], 1, T0)  # due a minute later
+    soon = T0 + timedelta(minutes=5)
+    assert review_queue(user=learner, now=soon).learner_card.card == cards[0]
+    services.deck_remove(user=learner, course=card_course)
+    assert review_queue(user=learner, now=soon).due == 0
+    services.deck_add(user=learner, course=card_course)
+    assert review_queue(user=learner, now=soon).due == 1
+    cards_file = tmp_path / "test-course" / "lessons" / "first" / "cards.yaml"
+    text = cards_file.read_text()
+    cards_file.write_text(text[text.index("- key: relu-slope") :])  # sigma-max leaves the files
+    content_load(path=tmp_path / "test-course")
+    assert review_queue(user=learner, now=soon).due == 0
+    cards_file.write_text(text)
+    content_load(path=tmp_path / "test-course")
+    assert review_queue(user=learner, now=soon).due == 1

@@ -9,5 +9,7 @@ INSTRUCTOR_MODELS = [
     ("quizzes", "questionfact"),
     ("quizzes", "quiz"),
     ("quizzes", "quizquestion"),
+    ("cards", "note"),
+    ("cards", "card"),
 ]
 ACTIONS = ("view", "add", "change", "delete")

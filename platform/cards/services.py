@@ -29,32 +29,39 @@ def card_content_load(*, course: Course, content: CourseContent, report: LoadRep
     position = 0
     for lesson_content in content.lessons:
         for entry in lesson_content.cards:
-            note = upsert(
-                Note,
-                lookup={"course": course, "key": entry.key},
-                values={
-                    "lesson": lessons[lesson_content.key],
-                    "fact": facts[entry.fact],
-                    "type": entry.type,
-                    "position": position,
-                    **note_texts(entry),
-                    "retired_at": None,
-                },
-                label=f"card {course.key}/{entry.key}",
-                report=report,
-            )
+            values = {"lesson": lessons[lesson_content.key], "fact": facts[entry.fact], "position": position}
+            note_upsert(course=course, entry=entry, values=values, report=report, now=now)
             position += 1
             kept.append(entry.key)
-            count = card_count(entry)
-            for ordinal in range(count):
-                Card.objects.update_or_create(note=note, ordinal=ordinal, defaults={"retired_at": None})
-            note.cards.filter(ordinal__gte=count, retired_at__isnull=True).update(retired_at=now)
     for note in course.card_notes.live().exclude(key__in=kept):
         note.retired_at = now
         note.save(update_fields=["retired_at"])
         note.cards.filter(retired_at__isnull=True).update(retired_at=now)
         report.removed.append(f"card {course.key}/{note.key} (retired)")
     learner_cards_activate(course=course)
+
+
+def note_upsert(*, course: Course, entry, values: dict, report: LoadReport, now) -> Note:
+    """Upsert one note by key (with `values` for what the caller decides: lesson, position)
+    and its cards by ordinal, so a changed text keeps every schedule; surplus cards retire."""
+    note = upsert(
+        Note,
+        lookup={"course": course, "key": entry.key},
+        values={
+            **values,
+            "fact": values.get("fact") or course.facts.get(key=entry.fact),
+            "type": entry.type,
+            **note_texts(entry),
+            "retired_at": None,
+        },
+        label=f"card {course.key}/{entry.key}",
+        report=report,
+    )
+    count = card_count(entry)
+    for ordinal in range(count):
+        Card.objects.update_or_create(note=note, ordinal=ordinal, defaults={"retired_at": None})
+    note.cards.filter(ordinal__gte=count, retired_at__isnull=True).update(retired_at=now)
+    return note
 
 
 def learner_cards_activate(*, course: Course, user=None) -> None:

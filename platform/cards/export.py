@@ -25,7 +25,6 @@ from datetime import datetime
 from html import escape
 
 import genanki
-import nh3
 from django.db.models import QuerySet
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -33,7 +32,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from cards.models import Note
 from cards.selectors import deck_cards
 from courses.content.reader import CLOZE_GAP
-from courses.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
+from courses.markdown import sanitise
 from courses.models import Course
 
 CSV_COLUMNS = (
@@ -117,15 +116,7 @@ def anki_html(text: str) -> str:
     """A note text as the HTML of an Anki field: sanitised like the site, math as MathJax."""
     if not text:
         return ""
-    html = _MD.render(text)
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer",
-        clean_content_tags={"script", "style"},
-    ).strip()
+    return sanitise(_MD.render(text)).strip()
 
 
 def anki_cloze(text: str) -> str:

@@ -146,9 +146,8 @@ def _build() -> MarkdownIt:
 _MD = _build()
 
 
-@lru_cache(maxsize=512)
-def render_markdown(text: str) -> str:
-    html = _MD.render(text)
+def sanitise(html: str) -> str:
+    """Keep only the tags, attributes and links content may have (MathML included)."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -157,6 +156,11 @@ def render_markdown(text: str) -> str:
         link_rel="noopener noreferrer",
         clean_content_tags={"script", "style"},
     )
+
+
+@lru_cache(maxsize=512)
+def render_markdown(text: str) -> str:
+    return sanitise(_MD.render(text))
 
 
 def markdown_problems(text: str) -> list[MarkdownProblem]:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courses.models import Course, Fact, Lesson, LiveQuerySet
 from courses.translation import Translated
@@ -102,9 +103,9 @@ class LearnerCard(models.Model):
     """A learner's FSRS state for one card, as py-fsrs keeps it. All times in UTC."""
 
     class State(models.IntegerChoices):
-        LEARNING = 1, _("Learning")
-        REVIEW = 2, _("Review")
-        RELEARNING = 3, _("Relearning")
+        LEARNING = 1, pgettext_lazy("card state", "Learning")
+        REVIEW = 2, pgettext_lazy("card state", "Review")
+        RELEARNING = 3, pgettext_lazy("card state", "Relearning")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_cards")
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="learner_cards")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -70,4 +71,4 @@ def interval_text(interval: timedelta) -> str:
         months = round(days / 30.4)
         return ngettext("%(n)d month", "%(n)d months", months) % {"n": months}
     years = round(days / 365, 1)
-    return _("%(n)s years") % {"n": f"{years:g}"}
+    return _("%(n)s years") % {"n": number_format(years, decimal_pos=0 if years == int(years) else 1)}

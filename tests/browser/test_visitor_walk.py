@@ -50,11 +50,11 @@ def test_a_new_visitor_signs_up_reads_a_lesson_marks_it_done_and_switches_langua
     page.get_by_role("button", name="DE").click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.get_by_role("heading", level=1)).to_have_text("Was ist das Problem?")
-    expect(page.get_by_text("Du hast diese Lektion abgeschlossen.")).to_be_visible()
+    expect(page.get_by_text("Sie haben diese Lektion abgeschlossen.")).to_be_visible()
     shot(page, "lesson-done-de")
 
     page.get_by_role("link", name="Das Verschwinden des Gradienten").first.click()
-    expect(page.get_by_text("Du hast 1 von 7 Lektionen abgeschlossen.")).to_be_visible()
+    expect(page.get_by_text("Sie haben 1 von 7 Lektionen abgeschlossen.")).to_be_visible()
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "de")
 

@@ -21,10 +21,10 @@ RATINGS = ((1, gettext_lazy("Again")), (2, gettext_lazy("Hard")), (3, gettext_la
 def _review_context(request: HttpRequest, *, show: bool, notice: str = "") -> dict:
     now = timezone.now()
     queue = selectors.review_queue(user=request.user, now=now)
+    settings = services.review_settings_get(user=request.user)
     context = {"queue": queue, "show": show, "notice": notice, "has_deck": request.user.card_decks.exists()}
     card = queue.card
     if card is not None:
-        settings = services.review_settings_get(user=request.user)
         current = scheduling.fsrs_card(queue.learner_card, card_id=card.id, now=now)
         intervals = scheduling.next_intervals(current, desired_retention=settings.desired_retention, now=now)
         context |= {
@@ -36,9 +36,7 @@ def _review_context(request: HttpRequest, *, show: bool, notice: str = "") -> di
         }
     context["can_undo"] = request.user.review_logs.exists()
     if queue.next_due is not None:
-        context["next_due_local"] = timezone.localtime(
-            queue.next_due, selectors.learner_zone(services.review_settings_get(user=request.user))
-        )
+        context["next_due_local"] = timezone.localtime(queue.next_due, selectors.learner_zone(settings))
     return context
 
 

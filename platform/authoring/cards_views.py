@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from authoring.views import instructor_required
 from cards import export, imports
-from cards.views_extra import APKG_TYPE, CSV_TYPE, download
+from cards.learner_views import APKG_TYPE, CSV_TYPE, download
 from courses.models import Course
 from courses.translation import current_language
 

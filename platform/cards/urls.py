@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards import views, views_extra
+from cards import learner_views, views
 
 app_name = "cards"
 urlpatterns = [
@@ -10,7 +10,7 @@ urlpatterns = [
     path("settings/", views.review_settings, name="settings"),
     path("decks/<slug:course>/add", views.deck_add, name="deck_add"),
     path("decks/<slug:course>/remove", views.deck_remove, name="deck_remove"),
-    path("stats/", views_extra.stats, name="stats"),
-    path("export.apkg", views_extra.export_apkg, name="export_apkg"),
-    path("export.csv", views_extra.export_csv, name="export_csv"),
+    path("stats/", learner_views.stats, name="stats"),
+    path("export.apkg", learner_views.export_apkg, name="export_apkg"),
+    path("export.csv", learner_views.export_csv, name="export_csv"),
 ]

@@ -63,12 +63,13 @@ def command_run(arguments: argparse.Namespace) -> int:
         from sandbox import zygote  # imports torch: only when there is something to run
 
         zygote.warm_up()
+    work_root = _work_root() if runnable else ""
     for request in requests:
         if isinstance(request, str):
             os.write(out, dump_line(empty_result("invalid", request)))
             all_ok = False
             continue
-        all_ok = zygote.run_requests([request], limits=_limits(), work_root=_work_root(), out_fd=out) and all_ok
+        all_ok = zygote.run_requests([request], limits=_limits(), work_root=work_root, out_fd=out) and all_ok
     return 0 if all_ok else 1
 
 

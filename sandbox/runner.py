@@ -46,7 +46,7 @@ def _mib(size: int) -> str:
 # ---------------------------------------------------------------- the child
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
@@ -61,7 +61,7 @@ def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits:
     from sandbox.harness import LearnerError, run_code
 
     def send(event: dict[str, Any]) -> None:
-        _write_all(EVENT_FD, dump_line(event))
+        write_all(EVENT_FD, dump_line(event))
 
     device_name = "cpu"
     try:

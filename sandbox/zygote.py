@@ -23,7 +23,7 @@ import torch
 
 from sandbox.isolation import Limits
 from sandbox.protocol import MAX_ERROR, dump_line, empty_result
-from sandbox.runner import stop_soon, supervise
+from sandbox.runner import stop_soon, supervise, write_all
 from sandbox.settings import SettingsError, limits_for_request
 
 MAX_REQUEST_BYTES = 512 * 1024
@@ -124,7 +124,7 @@ def _run_in_supervisor(request: dict[str, Any], *, limits: Limits, work_root: st
 
         def emit(event: dict[str, Any]) -> None:
             with contextlib.suppress(OSError):
-                _write_all(out_fd, dump_line(event))
+                write_all(out_fd, dump_line(event))
 
         cleanup: list = []
         try:
@@ -144,12 +144,6 @@ def _run_in_supervisor(request: dict[str, Any], *, limits: Limits, work_root: st
         code = 0 if result["status"] == "ok" else 1
     finally:
         os._exit(code)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def run_requests(requests: list[dict[str, Any]], *, limits: Limits, work_root: str, out_fd: int) -> bool:

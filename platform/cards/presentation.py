@@ -6,19 +6,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cards.models import Card, Note
 from courses.content.reader import CLOZE_GAP
-from courses.markdown import render_markdown
+from courses.markdown import markdown_html
 
 HIDDEN = "[…]"
-
-
-def _html(text: str) -> SafeString:
-    return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by render_markdown
 
 
 @dataclass(frozen=True)
@@ -45,15 +41,15 @@ def _cloze(text: str, ordinal: int, *, reveal: bool) -> str:
 def card_sides(card: Card) -> Sides:
     note: Note = card.note
     if note.type == Note.Type.CLOZE:
-        extra = _html(note.extra) if note.extra else None
+        extra = markdown_html(note.extra) if note.extra else None
         return Sides(
-            _html(_cloze(note.text, card.ordinal, reveal=False)),
-            _html(_cloze(note.text, card.ordinal, reveal=True)),
+            markdown_html(_cloze(note.text, card.ordinal, reveal=False)),
+            markdown_html(_cloze(note.text, card.ordinal, reveal=True)),
             extra,
         )
     if note.type == Note.Type.REVERSED and card.ordinal == 1:
-        return Sides(_html(note.back), _html(note.front))
-    return Sides(_html(note.front), _html(note.back))
+        return Sides(markdown_html(note.back), markdown_html(note.front))
+    return Sides(markdown_html(note.front), markdown_html(note.back))
 
 
 def interval_text(interval: timedelta) -> str:

@@ -12,6 +12,7 @@ from html import escape
 
 import latex2mathml.converter
 import nh3
+from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments import highlight as pygments_highlight
@@ -161,6 +162,11 @@ def sanitise(html: str) -> str:
 @lru_cache(maxsize=512)
 def render_markdown(text: str) -> str:
     return sanitise(_MD.render(text))
+
+
+def markdown_html(text: str) -> SafeString:
+    """Content Markdown as HTML to put in a page; nh3 has sanitised it, hence safe."""
+    return mark_safe(render_markdown(text or ""))  # noqa: S308 - sanitised by render_markdown
 
 
 def markdown_problems(text: str) -> list[MarkdownProblem]:

@@ -10,7 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from courses.markdown import render_markdown
+from courses.markdown import markdown_html, render_markdown
 from courses.translation import current_language
 from quizzes import grading
 from quizzes.models import Attempt, Question, Response
@@ -18,11 +18,6 @@ from quizzes.selectors import shuffled
 
 BLANK = "___"
 BLANK_MARK = "GRADLABBLANKFIELD"
-
-
-def _html(text: str) -> SafeString:
-    """Content Markdown as HTML; nh3 has sanitised it, hence safe."""
-    return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by render_markdown
 
 
 def _inline_html(text: str) -> SafeString:
@@ -68,7 +63,7 @@ class Shown:
 
     @property
     def explanation(self) -> SafeString:
-        return _html(self.question.explanation)
+        return markdown_html(self.question.explanation)
 
     @property
     def answer(self) -> Any:
@@ -89,7 +84,7 @@ def _prompt(question: Question) -> tuple[SafeString, bool]:
             f'aria-label="{escape(_("The missing word"))}" id="answer-{question.id}">'
         )
         return mark_safe(html.replace(BLANK_MARK, field_html, 1)), True  # noqa: S308 - sanitised HTML plus our own field
-    return _html(text), False
+    return markdown_html(text), False
 
 
 def present(*, attempt: Attempt, question: Question, number: int, responses: list[Response], reveal: bool) -> Shown:

@@ -1,7 +1,6 @@
 from django import template
-from django.utils.safestring import mark_safe
 
-from courses.markdown import render_markdown
+from courses.markdown import markdown_html
 
 register = template.Library()
 
@@ -9,4 +8,4 @@ register = template.Library()
 @register.filter
 def markdown(text: str) -> str:
     """Render content Markdown; the result is sanitised by nh3, hence safe."""
-    return mark_safe(render_markdown(text or ""))  # noqa: S308 - sanitised above
+    return markdown_html(text)

@@ -6,16 +6,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from cards import scheduling, selectors, services
-from cards.models import Card
+from cards.models import Card, ReviewLog
 from cards.presentation import card_sides, interval_text
 from courses.models import Course
-
-RATINGS = ((1, gettext_lazy("Again")), (2, gettext_lazy("Hard")), (3, gettext_lazy("Good")), (4, gettext_lazy("Easy")))
 
 
 def _review_context(request: HttpRequest, *, show: bool, notice: str = "") -> dict:
@@ -32,7 +29,9 @@ def _review_context(request: HttpRequest, *, show: bool, notice: str = "") -> di
             "sides": card_sides(card),
             "version": queue.learner_card.version if queue.learner_card else 0,
             "is_new": queue.learner_card is None,
-            "ratings": [(value, str(label), interval_text(intervals[value])) for value, label in RATINGS],
+            "ratings": [
+                (value, str(label), interval_text(intervals[value])) for value, label in ReviewLog.Rating.choices
+            ],
         }
     context["can_undo"] = request.user.review_logs.exists()
     if queue.next_due is not None:

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -103,17 +103,25 @@ def review_start(request: HttpRequest, course: str) -> HttpResponse:
     return redirect(attempt)
 
 
-def _shown_questions(attempt: Attempt) -> list:
-    questions = selectors.attempt_questions(attempt=attempt)
+def _shown_questions(attempt: Attempt, *, only: Question | None = None) -> list:
+    """The attempt's questions as shown, or just `only` (with its number) for an htmx swap."""
+    questions = [only] if only is not None else selectors.attempt_questions(attempt=attempt)
+    answers = attempt.responses.order_by("try_number")
+    if only is not None:
+        answers = answers.filter(question=only)
     responses: dict[int, list] = {}
-    for response in attempt.responses.order_by("try_number"):
+    for response in answers:
         responses.setdefault(response.question_id, []).append(response)
     reveal = attempt.mode == Attempt.Mode.PRACTICE or attempt.is_finished
     return [
         present(
-            attempt=attempt, question=question, number=number, responses=responses.get(question.id, []), reveal=reveal
+            attempt=attempt,
+            question=question,
+            number=attempt.question_ids.index(question.id) + 1,
+            responses=responses.get(question.id, []),
+            reveal=reveal,
         )
-        for number, question in enumerate(questions, start=1)
+        for question in questions
     ]
 
 
@@ -142,23 +150,19 @@ def answer(request: HttpRequest, attempt: int, question: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return _keep_for_login(request, attempt, question)
     attempt = _own_attempt(request, attempt)
-    question = get_object_or_404(Question, pk=question)
+    question = get_object_or_404(Question, pk=question, id__in=attempt.question_ids)
     error = ""
     try:
         services.response_submit(
             attempt=attempt, question=question, form=request.POST, nonce=request.POST.get("nonce", "")
         )
-    except AnswerError as refused:
+    except (AnswerError, services.QuizError) as refused:
         error = _message(str(refused))
-    except services.QuizError as refused:
-        error = _message(str(refused))
-        if str(refused) == "not-in-attempt":
-            raise Http404(error) from None
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect(f"{attempt.get_absolute_url()}#q-{question.id}")
-    shown = next(item for item in _shown_questions(attempt) if item.question.id == question.id)
+    (shown,) = _shown_questions(attempt, only=question)
     shown.error = error
     context = {
         **_attempt_context(attempt, [shown]),

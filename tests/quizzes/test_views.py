@@ -129,6 +129,14 @@ def test_a_question_outside_the_attempt_is_not_found(client, learner, practice, 
     assert client.post(url, {"answer": "x"}).status_code == 404
 
 
+def test_a_question_outside_a_finished_attempt_is_not_found_either(client, learner, practice):
+    services.attempt_finish(attempt=practice)
+    other_course_question = Question.objects.exclude(course=practice.course).first()
+    client.force_login(learner)
+    url = reverse("quizzes:answer", kwargs={"attempt": practice.id, "question": other_course_question.id})
+    assert client.post(url, {"answer": "x"}, headers={"HX-Request": "true"}).status_code == 404
+
+
 def test_an_anonymous_answer_is_kept_through_login_and_then_graded(client, learner, quiz):
     page = client.get(quiz.get_absolute_url())
     assert b"Try the first question" in page.content

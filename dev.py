@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -26,7 +27,7 @@ MIN_PYTHON = (3, 12)
 # build of torch 2.13 is made for Python 3.11, which Django 6 no longer supports.
 SANDBOX_VENV = ROOT / ".venv-sandbox"
 SANDBOX_PYTHON = (3, 11)
-REQUIREMENTS = {"run": "requirements/base.txt", "test": "requirements/test.txt"}
+REQUIREMENTS = {"run": "requirements/worker.txt", "test": "requirements/test.txt"}
 
 
 def say(message: str) -> None:
@@ -124,8 +125,18 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([str(venv_python()), str(ROOT / "manage.py"), *args], check=True, env=env)
 
 
+def wait_for_socket(path: Path, process: subprocess.Popen, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"[gradlab] the sandbox service did not start (exit status {process.poll()})")
+        time.sleep(0.1)
+
+
 def run(args: list[str]) -> int:
+    """The whole product on one machine: the sandbox service, a Celery worker and the web server."""
     ensure_venv("run")
+    sandbox_python = ensure_sandbox_venv()
     host = os.environ.get("GRADLAB_HOST", "127.0.0.1")
     port = os.environ.get("GRADLAB_PORT", "8000")
     manage("compile_catalogs")
@@ -133,25 +144,46 @@ def run(args: list[str]) -> int:
     manage("collectstatic", "--no-input", "-v", "0")
     manage("load_content")
     manage("ensure_demo_accounts")
-    say(f"Gradlab is running at http://{host}:{port}/  (Ctrl+C stops it)")
-    command = [
-        str(venv_python()),
-        "-m",
-        "uvicorn",
-        "gradlab.asgi:application",
-        "--app-dir",
-        str(ROOT / "platform"),
-        "--host",
-        host,
-        "--port",
-        port,
-        "--no-access-log",
-        *args,
-    ]
+    var = Path(os.environ.get("GRADLAB_VAR_DIR", ROOT / "var"))
+    socket_path = Path(os.environ.get("LAB_SANDBOX_SOCKET", var / "sandbox.sock"))
+    # platform/ is the Django source root; the repository root holds the sandbox package.
+    python_path = os.pathsep.join(filter(None, [str(ROOT / "platform"), str(ROOT), os.environ.get("PYTHONPATH")]))
+    environment = {**os.environ, "LAB_SANDBOX_SOCKET": str(socket_path), "PYTHONPATH": python_path}
+    # The sandbox may run as long as the lab allows a run (LAB_RUN_TIMEOUT_S, 120 s by default).
+    environment.setdefault("SANDBOX_TIMEOUT_S", environment.get("LAB_RUN_TIMEOUT_S", "120"))
+    socket_path.unlink(missing_ok=True)
+    processes: list[subprocess.Popen] = []
     try:
-        return subprocess.run(command, cwd=ROOT).returncode
+        say("starting the sandbox service (PyTorch) and a lab worker")
+        sandbox = subprocess.Popen(
+            [str(sandbox_python), "-m", "sandbox", "serve", "--socket", str(socket_path)], cwd=ROOT, env=environment
+        )
+        processes.append(sandbox)
+        wait_for_socket(socket_path, sandbox)
+        worker = [str(venv_python()), "-m", "celery", "-A", "gradlab", "worker", "--beat", "--queues", "cpu,gpu"]
+        worker += ["--concurrency", os.environ.get("GRADLAB_WORKERS", "2"), "--loglevel", "WARNING"]
+        worker += ["--schedule", str(var / "celerybeat-schedule")]
+        processes.append(subprocess.Popen(worker, cwd=ROOT, env=environment))
+        say(f"Gradlab is running at http://{host}:{port}/  (Ctrl+C stops it)")
+        web = [str(venv_python()), "-m", "uvicorn", "gradlab.asgi:application", "--app-dir", str(ROOT / "platform")]
+        web += ["--host", host, "--port", port, "--no-access-log", *args]
+        processes.append(subprocess.Popen(web, cwd=ROOT, env=environment))
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        stopped = next(process for process in processes if process.poll() is not None)
+        say(f"stopping: {' '.join(map(str, stopped.args[1:4]))} ended (exit status {stopped.returncode})")
+        return stopped.returncode or 1
     except KeyboardInterrupt:
         return 0
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def test(args: list[str]) -> int:

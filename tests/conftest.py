@@ -1,4 +1,8 @@
 import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -6,10 +10,12 @@ from django.conf import settings
 from accounts.services import user_make_instructor
 from courses.models import Course
 from courses.services import content_load
+from sandbox import client
 from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
 COURSE = "vanishing-gradient"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +53,43 @@ def skip_unless_available(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must provide this: {reason}")
     pytest.skip(reason)
+
+
+# The sandbox service, shared by the sandbox's tests and the lab's: it runs under its own
+# Python with torch (.venv-sandbox, made by dev.py), reached over a Unix socket.
+
+
+@pytest.fixture(scope="session")
+def sandbox_python() -> str:
+    python = os.environ.get("SANDBOX_PYTHON") or str(ROOT / ".venv-sandbox" / "bin" / "python")
+    if not Path(python).exists():
+        skip_unless_available(f"the sandbox's Python with torch ({python}); `python3 dev.py setup` makes it")
+    if sys.platform != "linux":
+        skip_unless_available("the sandbox needs Linux")
+    return python
+
+
+@pytest.fixture(scope="session")
+def open_folder():
+    """A folder whose parents a run's unprivileged uid may enter (pytest's own are closed)."""
+    folder = Path(tempfile.mkdtemp(prefix="gradlab-sandbox-tests-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sandbox_service(sandbox_python, open_folder):
+    """One zygote service for the whole session, as a worker would talk to it."""
+    folder = open_folder / "service"
+    folder.mkdir()
+    work_root = folder / "work"
+    service = client.SandboxService(
+        python=sandbox_python,
+        socket_path=folder / "sandbox.sock",
+        env={"SANDBOX_WORK_ROOT": str(work_root), "SANDBOX_MAX_RUNS": "2"},
+    )
+    service.start()
+    service.work_root = work_root
+    yield service
+    service.stop()

@@ -17,42 +17,13 @@ from datetime import date, timedelta
 from django.utils import formats
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-FONT = 12  # text size in viewBox units: about 12 px on a phone
-WIDTH = 368  # viewBox width of every chart
+from gradlab.svgchart import FONT, WIDTH, pos, svg_chart, svg_text, text_width
+
 HEAT_LEVELS = 4  # shades for days with reviews; level 0 is a day without
-
-
-def _svg(*, name: str, height: float, title: str, desc: str, body: Sequence[str]) -> SafeString:
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{name}" viewBox="0 0 {WIDTH} {_n(height)}" '
-        f'width="100%" role="img" aria-labelledby="{name}-title {name}-desc" font-size="{FONT}">'
-        f'<title id="{name}-title">{escape(title)}</title><desc id="{name}-desc">{escape(desc)}</desc>'
-        + "".join(body)
-        + "</svg>"
-    )
-    return mark_safe(svg)  # noqa: S308 - built here; every text in it went through escape()
-
-
-def _n(value: float) -> str:
-    """A coordinate, short: 12, 12.5, 12.33."""
-    return f"{round(value, 2):g}"
-
-
-def _text(x: float, y: float, text: str, *, anchor: str = "start", css: str = "") -> str:
-    class_attribute = f' class="{css}"' if css else ""
-    return (
-        f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" fill="currentColor"{class_attribute}>'
-        f"{escape(text)}</text>"
-    )
-
-
-def _width(text: str) -> float:
-    """A rough text width, enough to lay a legend out."""
-    return len(text) * FONT * 0.6
 
 
 def day_label(day: date) -> str:
@@ -124,7 +95,7 @@ def heatmap_svg(*, weeks: Sequence[Week], first_weekday: int = 0) -> SafeString:
     body = []
     for row, name in enumerate(weekday_names(first_weekday)):
         if row % 2 == 0:
-            body.append(_text(left - 5, top + row * pitch + cell - 2, name, anchor="end", css="chart-muted"))
+            body.append(svg_text(left - 5, top + row * pitch + cell - 2, name, anchor="end", css="chart-muted"))
     last_label = -3
     for column, week in enumerate(weeks):
         x = left + column * pitch
@@ -132,7 +103,7 @@ def heatmap_svg(*, weeks: Sequence[Week], first_weekday: int = 0) -> SafeString:
         starts_month = any(day.day == 1 for day, _count in present)
         if (starts_month or column == 0) and column - last_label >= 3:
             shown = next((day for day, _count in present if day.day == 1), present[0][0] if present else week.start)
-            body.append(_text(x, top - 5, formats.date_format(shown, "M"), css="chart-muted"))
+            body.append(svg_text(x, top - 5, formats.date_format(shown, "M"), css="chart-muted"))
             last_label = column
         for row, day in enumerate(week.days):
             if day is None:
@@ -150,13 +121,13 @@ def heatmap_svg(*, weeks: Sequence[Week], first_weekday: int = 0) -> SafeString:
     x = left
     for level, fewest, most in heat_ranges(busiest):
         label = str(fewest) if fewest == most else f"{fewest}–{most}"
-        body.append(f'<rect class="heat-{level}" x="{_n(x)}" y="{legend_y}" width="{cell}" height="{cell}" rx="2"/>')
-        body.append(_text(x + cell + 3, legend_y + cell - 2, label))
-        x += cell + 3 + _width(label) + 9
+        body.append(f'<rect class="heat-{level}" x="{pos(x)}" y="{legend_y}" width="{cell}" height="{cell}" rx="2"/>')
+        body.append(svg_text(x + cell + 3, legend_y + cell - 2, label))
+        x += cell + 3 + text_width(label) + 9
     unit = _("reviews a day")
-    if x + _width(unit) > WIDTH:  # large counts or a long translation: the unit goes below
+    if x + text_width(unit) > WIDTH:  # large counts or a long translation: the unit goes below
         x, legend_y = left, legend_y + pitch + 4
-    body.append(_text(x, legend_y + cell - 2, unit, css="chart-muted"))
+    body.append(svg_text(x, legend_y + cell - 2, unit, css="chart-muted"))
     first_day = days[0][0] if days else None
     last_day = days[-1][0] if days else None
     desc = _(
@@ -168,7 +139,7 @@ def heatmap_svg(*, weeks: Sequence[Week], first_weekday: int = 0) -> SafeString:
         "active": sum(1 for _day, count in days if count),
         "most": busiest,
     }
-    return _svg(
+    return svg_chart(
         name="heatmap",
         height=legend_y + cell + 4,
         title=_("Reviews per day, the last %(weeks)d weeks") % {"weeks": len(weeks)},
@@ -202,13 +173,13 @@ def states_svg(*, by_state: Mapping[str, int]) -> SafeString:
         count = by_state.get(state, 0)
         y = 2 + index * row
         length = count * scale
-        body.append(_text(label_width - 6, y + bar - 4, labels[state], anchor="end"))
+        body.append(svg_text(label_width - 6, y + bar - 4, labels[state], anchor="end"))
         body.append(
-            f'<rect class="bar state-{state}" x="{label_width}" y="{y}" width="{_n(length)}" height="{bar}" rx="2"/>'
+            f'<rect class="bar state-{state}" x="{label_width}" y="{y}" width="{pos(length)}" height="{bar}" rx="2"/>'
         )
-        body.append(_text(label_width + length + 5, y + bar - 4, str(count)))
+        body.append(svg_text(label_width + length + 5, y + bar - 4, str(count)))
     desc = ", ".join(f"{labels[state]}: {by_state.get(state, 0)}" for state in STATES)
-    return _svg(
+    return svg_chart(
         name="states",
         height=2 + len(STATES) * row,
         title=_("Cards by state"),
@@ -241,11 +212,11 @@ def forecast_svg(*, forecast: Sequence[tuple[date, int]]) -> SafeString:
     pitch = plot_width / max(len(forecast), 1)
     bar = pitch * 0.75
     baseline = top + plot_height
-    body = [_text(0, 11, _("cards due"), css="chart-muted")]
+    body = [svg_text(0, 11, _("cards due"), css="chart-muted")]
     for tick in ticks:
         y = baseline - tick / ticks[-1] * plot_height
-        body.append(f'<line class="grid" x1="{left}" x2="{WIDTH - right}" y1="{_n(y)}" y2="{_n(y)}"/>')
-        body.append(_text(left - 5, y + FONT / 3, str(tick), anchor="end", css="chart-muted"))
+        body.append(f'<line class="grid" x1="{left}" x2="{WIDTH - right}" y1="{pos(y)}" y2="{pos(y)}"/>')
+        body.append(svg_text(left - 5, y + FONT / 3, str(tick), anchor="end", css="chart-muted"))
     for index, (day, count) in enumerate(forecast):
         x = left + index * pitch + (pitch - bar) / 2
         bar_height = count / ticks[-1] * plot_height
@@ -254,12 +225,12 @@ def forecast_svg(*, forecast: Sequence[tuple[date, int]]) -> SafeString:
             "count": count,
         }
         body.append(
-            f'<rect class="bar bar-due" x="{_n(x)}" y="{_n(baseline - bar_height)}" width="{_n(bar)}" '
-            f'height="{_n(bar_height)}"><title>{escape(tip)}</title></rect>'
+            f'<rect class="bar bar-due" x="{pos(x)}" y="{pos(baseline - bar_height)}" width="{pos(bar)}" '
+            f'height="{pos(bar_height)}"><title>{escape(tip)}</title></rect>'
         )
         if index % 7 == 0:
             label = _("today") if index == 0 else day_label(day)
-            body.append(_text(x + bar / 2, baseline + FONT + 4, label, anchor="middle", css="chart-muted"))
+            body.append(svg_text(x + bar / 2, baseline + FONT + 4, label, anchor="middle", css="chart-muted"))
     body.append(f'<line class="axis" x1="{left}" x2="{WIDTH - right}" y1="{baseline}" y2="{baseline}"/>')
     total = sum(count for _day, count in forecast)
     busiest_day, most = max(forecast, key=lambda item: item[1], default=(None, 0))
@@ -272,7 +243,7 @@ def forecast_svg(*, forecast: Sequence[tuple[date, int]]) -> SafeString:
         }
     else:
         desc = _("No cards are due in the next %(days)d days.") % {"days": len(forecast)}
-    return _svg(
+    return svg_chart(
         name="forecast",
         height=height,
         title=_("Cards due in the next %(days)d days") % {"days": len(forecast)},

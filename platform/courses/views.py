@@ -2,12 +2,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from cards.models import Card
 from courses import selectors, services
 from courses.models import Course, Lesson
+from lab import presentation as lab_presentation
 from quizzes import selectors as quiz_selectors
 
 
@@ -62,10 +64,14 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
 
 def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
     previous, following = selectors.lesson_neighbours(lesson=lesson)
+    facts = selectors.lesson_facts(lesson=lesson)
     return {
         "course": lesson.course,
         "lesson": lesson,
-        "facts": selectors.lesson_facts(lesson=lesson),
+        "facts": facts,
+        "experiments": lab_presentation.presets_for_lesson(
+            course=lesson.course.key, numbers={fact.number for fact in facts}, language=get_language()
+        ),
         "is_done": lesson.id in selectors.lessons_done(user=request.user, course=lesson.course),
         "quiz": lesson.quizzes.live().first(),
         "previous": previous,

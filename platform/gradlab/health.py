@@ -1,5 +1,7 @@
 """Checks of the services Gradlab depends on, for /healthz."""
 
+import os
+
 from django.conf import settings
 from django.db import connection
 
@@ -29,4 +31,18 @@ def redis_state() -> str:
         return f"error: {type(error).__name__}: {error}".strip()
     finally:
         client.close()
+    return "ok"
+
+
+def broker_state() -> str:
+    """Whether a run can be queued now: Redis answers, or the embedded broker's folder is writable."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            return f"error: {error}"
+        return "ok" if os.access(folder, os.W_OK) else f"error: {folder} is not writable"
+    if settings.CELERY_BROKER_URL == settings.REDIS_URL:
+        return redis_state()
     return "ok"

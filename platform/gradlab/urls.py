@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("author/", include("authoring.urls")),
     path("cards/", include("cards.urls")),
+    path("lab/", include("lab.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -7,55 +7,15 @@ over its Unix socket through `sandbox.client`.
 
 import json
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from sandbox import client
-from tests.conftest import skip_unless_available
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD = {"model": {"depth": 20, "width": 64, "activation": "sigmoid"}, "train": {"steps": 50}}
-
-
-@pytest.fixture(scope="session")
-def sandbox_python() -> str:
-    python = os.environ.get("SANDBOX_PYTHON") or str(ROOT / ".venv-sandbox" / "bin" / "python")
-    if not Path(python).exists():
-        skip_unless_available(f"the sandbox's Python with torch ({python}); `python3 dev.py setup` makes it")
-    if sys.platform != "linux":
-        skip_unless_available("the sandbox needs Linux")
-    return python
-
-
-@pytest.fixture(scope="session")
-def open_folder():
-    """A folder whose parents a run's unprivileged uid may enter (pytest's own are closed)."""
-    folder = Path(tempfile.mkdtemp(prefix="gradlab-sandbox-tests-"))
-    folder.chmod(0o711)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def sandbox_service(sandbox_python, open_folder):
-    """One zygote service for the whole session, as a worker would talk to it."""
-    folder = open_folder / "service"
-    folder.mkdir()
-    work_root = folder / "work"
-    service = client.SandboxService(
-        python=sandbox_python,
-        socket_path=folder / "sandbox.sock",
-        env={"SANDBOX_WORK_ROOT": str(work_root), "SANDBOX_MAX_RUNS": "2"},
-    )
-    service.start()
-    service.work_root = work_root
-    yield service
-    service.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from gradlab.env import env_bool, env_int, env_list, env_str
+from gradlab.env import env_bool, env_float, env_int, env_list, env_str
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = PLATFORM_DIR.parent
@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "quizzes",
     "cards",
     "authoring",
+    "lab",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -125,6 +126,51 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# The lab: Celery runs experiments. With REDIS_URL, Redis is the broker and carries the
+# wake-ups of live pages; without it (the embedded default) a folder is the broker and
+# live pages poll the database.
+LAB_SANDBOX_SOCKET = env_str("LAB_SANDBOX_SOCKET", str(VAR_DIR / "sandbox.sock"))
+LAB_RUN_TIMEOUT_S = env_int("LAB_RUN_TIMEOUT_S", 120)
+LAB_MAX_ACTIVE_RUNS = env_int("LAB_MAX_ACTIVE_RUNS", 2)
+LAB_DAILY_COMPUTE_S = env_int("LAB_DAILY_COMPUTE_S", 1800)
+LAB_GPU_WORKERS = env_bool("LAB_GPU_WORKERS", False)
+# A running run whose worker has not written a heartbeat for this long is ended as lost.
+LAB_HEARTBEAT_S = env_int("LAB_HEARTBEAT_S", 2)
+LAB_WORKER_LOST_S = env_int("LAB_WORKER_LOST_S", 30)
+# A run still queued after this long (its message lost with a broker or a worker) is ended too.
+LAB_QUEUE_MAX_WAIT_S = env_int("LAB_QUEUE_MAX_WAIT_S", 6 * 3600)
+LAB_REAP_EVERY_S = env_int("LAB_REAP_EVERY_S", 15)
+LAB_SSE_KEEPALIVE_S = env_int("LAB_SSE_KEEPALIVE_S", 15)
+LAB_SSE_POLL_S = env_float("LAB_SSE_POLL_S", 0.1)
+
+CELERY_BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+    for folder in ("queue", "control"):
+        (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+else:
+    # Above the longest run: Redis hands an unacknowledged task to another worker only
+    # after this long, so a slow run is never started twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+# Above the sandbox's own limit, which ends the run first: these only catch a stuck worker.
+CELERY_TASK_SOFT_TIME_LIMIT = LAB_RUN_TIMEOUT_S + 60
+CELERY_TASK_TIME_LIMIT = LAB_RUN_TIMEOUT_S + 90
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 

@@ -1,0 +1,114 @@
+"""What the lab's pages show: run states in words, preset cards, measured figures."""
+
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from lab import selectors
+from lab.charts import live_chart
+from lab.models import ExperimentRun
+from sandbox import presets
+
+PLOT_TITLES = {
+    "gradient_profile": lambda: _("Gradient norm per layer"),
+    "heatmap": lambda: _("Gradient norm per layer over training"),
+    "loss": lambda: _("Training loss"),
+    "sequence": lambda: _("Gradient norm through time"),
+}
+
+
+def preset_cards(*, language: str) -> list[dict[str, Any]]:
+    lang = "de" if language.startswith("de") else "en"
+    return [
+        {
+            "key": preset.key,
+            "claim": preset.claim[lang],
+            "criterion": preset.criterion[lang],
+            "facts": preset.facts,
+            "has_baseline": preset.baseline is not None,
+        }
+        for preset in presets.PRESETS
+    ]
+
+
+# The presets back facts of the first course, by their numbers in the source article.
+PRESETS_COURSE = "vanishing-gradient"
+
+
+def presets_for_lesson(*, course: str, numbers: set[int], language: str) -> list[dict[str, Any]]:
+    if course != PRESETS_COURSE:
+        return []
+    return [card for card in preset_cards(language=language) if numbers & set(card["facts"])]
+
+
+def run_label(run: ExperimentRun) -> str:
+    model = run.spec["model"]
+    if run.kind == ExperimentRun.Kind.CODE:
+        return _("#%(id)s own code") % {"id": run.id}
+    parts = [f"#{run.id}", model["arch"], str(model["depth"]), model["activation"], model["init"]]
+    if model["norm"] != "none":
+        parts.append(model["norm"])
+    if model.get("residual"):
+        parts.append("res")
+    return " ".join(parts)
+
+
+def status_text(run: ExperimentRun, position: int | None) -> str:
+    if run.status == ExperimentRun.Status.QUEUED:
+        return _("Waiting in the queue: place %(position)d.") % {"position": position or 1}
+    if run.status == ExperimentRun.Status.RUNNING:
+        if run.cancel_requested_at:
+            return _("Cancelling…")
+        return _("Running.")
+    return {
+        ExperimentRun.Status.SUCCEEDED: _("Finished."),
+        ExperimentRun.Status.FAILED: _("Failed."),
+        ExperimentRun.Status.TIMED_OUT: _("Stopped: it ran out of time (%(seconds)g s).") % {"seconds": run.limit_s},
+        ExperimentRun.Status.CANCELLED: _("Cancelled."),
+    }[run.status]
+
+
+def measured(run: ExperimentRun) -> list[tuple[str, str]]:
+    """The figures a learner looks for, in words: how much smaller the first layer's gradient is."""
+    if not run.result:
+        return []
+    figures = []
+    ratio = selectors.depth_ratio(run.result)
+    if ratio is not None:
+        figures.append((_("first layer ÷ last layer gradient"), f"{ratio:.2g}"))
+        orders = selectors.orders_of_magnitude(ratio)
+        if orders is not None:
+            figures.append((_("orders of magnitude smaller"), f"{orders:.1f}"))
+    last_loss = next((value for value in reversed(run.result.get("loss") or []) if value is not None), None)
+    if last_loss is not None:
+        figures.append((_("final loss"), f"{last_loss:.4g}"))
+    figures.append((_("compute time"), f"{run.result.get('compute_s') or 0:.2f} s"))
+    return figures
+
+
+def run_context(*, run: ExperimentRun, viewer) -> dict[str, Any]:
+    events = list(run.events.order_by("seq"))
+    progress = selectors.progress_of(events)
+    preset = presets.BY_KEY.get(run.preset)
+    position = selectors.queue_position(run=run)
+    return {
+        "run": run,
+        "last_seq": events[-1].seq if events else 0,
+        "position": position,
+        "status_text": status_text(run, position),
+        "progress": progress,
+        "percent": round(100 * (1.0 if run.status == ExperimentRun.Status.SUCCEEDED else progress["done"])),
+        "chart": live_chart(progress=progress) if progress["steps"] else None,
+        "plots": [(name, PLOT_TITLES[name]()) for name in run.plots.values_list("name", flat=True)],
+        "measured": measured(run),
+        "preset": next((card for card in preset_cards(language=_lang()) if card["key"] == run.preset), None),
+        # A criterion with no baseline can be judged from this run alone.
+        "holds": preset.holds(run.result, None) if preset and run.result and preset.baseline is None else None,
+        "is_owner": run.owner_id == viewer.id,
+        "label": run_label(run),
+    }
+
+
+def _lang() -> str:
+    return translation.get_language() or "en"

@@ -1,0 +1,118 @@
+"""Reads of the lab: who may see which run, queue positions, budgets, events."""
+
+import datetime as dt
+import math
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+
+from lab.models import ExperimentRun, RunEvent
+
+Status = ExperimentRun.Status
+
+
+def runs_visible_to(*, user) -> QuerySet[ExperimentRun]:
+    """A learner sees their own runs; an instructor also the runs started from a course."""
+    if not user.is_authenticated:
+        return ExperimentRun.objects.none()
+    if user.is_instructor:
+        return ExperimentRun.objects.filter(Q(owner=user) | Q(course__isnull=False))
+    return ExperimentRun.objects.filter(owner=user)
+
+
+def run_for_viewer(*, user, run_id: int) -> ExperimentRun:
+    try:
+        return runs_visible_to(user=user).select_related("owner", "course").get(pk=run_id)
+    except ExperimentRun.DoesNotExist:
+        raise Http404("no such run") from None
+
+
+def active_run_count(*, user) -> int:
+    return ExperimentRun.objects.filter(owner=user, status__in=ExperimentRun.ACTIVE).count()
+
+
+def day_start(now: dt.datetime) -> dt.datetime:
+    return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def compute_used_today(*, user, now: dt.datetime) -> float:
+    """Seconds used by today's finished runs, plus the limit of each active run (it may use all of it)."""
+    runs = ExperimentRun.objects.filter(owner=user, created_at__gte=day_start(now))
+    used = runs.exclude(status__in=ExperimentRun.ACTIVE).aggregate(total=Sum("used_s"))["total"] or 0.0
+    reserved = runs.filter(status__in=ExperimentRun.ACTIVE).aggregate(total=Sum("limit_s"))["total"] or 0.0
+    return used + reserved
+
+
+def queue_position(*, run: ExperimentRun) -> int | None:
+    """1 for the next run a worker takes from the run's queue; None when not queued."""
+    if run.status != Status.QUEUED:
+        return None
+    ahead = ExperimentRun.objects.filter(status=Status.QUEUED, queue=run.queue).filter(
+        Q(created_at__lt=run.created_at) | Q(created_at=run.created_at, id__lt=run.id)
+    )
+    return ahead.count() + 1
+
+
+def queue_lengths() -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for status in ExperimentRun.ACTIVE:
+        for queue in ExperimentRun.objects.filter(status=status).values_list("queue", flat=True):
+            counts.setdefault(queue, {str(s): 0 for s in ExperimentRun.ACTIVE})[str(status)] += 1
+    return counts
+
+
+def progress_of(events: list[RunEvent]) -> dict[str, Any]:
+    """The live picture so far: layers, recorded steps and their numbers, and the share done."""
+    layers: list[str] = []
+    steps: list[int] = []
+    grad_norm: list[list[float | None]] = []
+    loss: list[float | None] = []
+    total = 0
+    for event in events:
+        if event.kind != RunEvent.Kind.PROGRESS:
+            continue
+        data = event.data
+        layers = data.get("layers") or layers
+        steps.append(data["step"])
+        grad_norm.append(data["grad_norm"])
+        loss.append(data["loss"])
+        total = data["steps"]
+    done = (steps[-1] + 1) / total if total else 0.0
+    return {"layers": layers, "steps": steps, "grad_norm": grad_norm, "loss": loss, "total": total, "done": done}
+
+
+def depth_ratio(result: dict[str, Any]) -> float | None:
+    """First layer's gradient over the last layer's, at the last recorded step with both finite."""
+    for row in reversed(result.get("grad_norm") or []):
+        first, last = row[0], row[-1]
+        if first is not None and last:
+            return first / last
+    return None
+
+
+def orders_of_magnitude(ratio: float | None) -> float | None:
+    if ratio is None or ratio <= 0:
+        return None
+    return -math.log10(ratio)
+
+
+def gradient_profiles(*, runs: list[ExperimentRun]) -> list[dict[str, Any]]:
+    """For comparing: each run's per-layer gradient norms at its last recorded step."""
+    profiles = []
+    for run in runs:
+        result = run.result or {}
+        rows = result.get("grad_norm") or []
+        if not rows:
+            continue
+        ratio = depth_ratio({"grad_norm": [rows[-1]]})
+        profiles.append(
+            {
+                "run": run,
+                "layers": result["layers"],
+                "values": rows[-1],
+                "step": result["steps"][-1],
+                "ratio": f"{ratio:.2g}" if ratio is not None else "–",
+            }
+        )
+    return profiles

@@ -1,0 +1,323 @@
+"""Writes of the lab: creating, running, cancelling and reaping experiment runs."""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lab import selectors, wakeups
+from lab.models import ExperimentRun, RunEvent, RunPlot
+from sandbox.spec import SpecError, spec_validate
+
+log = logging.getLogger(__name__)
+Status = ExperimentRun.Status
+
+MAX_CODE_BYTES = 64 * 1024
+MAX_LOG_CHARS = 20_000
+# How the sandbox's verdict becomes the run's final state.
+FINAL_STATUS = {
+    "ok": Status.SUCCEEDED,
+    "invalid": Status.FAILED,
+    "error": Status.FAILED,
+    "killed": Status.FAILED,
+    "timeout": Status.TIMED_OUT,
+    "cancelled": Status.CANCELLED,
+}
+
+
+class LabError(Exception):
+    """A run that cannot be created or changed; `message` is for the learner."""
+
+    def __init__(self, code: str, message: str, problems: list[str] | None = None):
+        self.code = code
+        self.message = message
+        self.problems = problems or []
+        super().__init__(message)
+
+
+def _event_add(*, run: ExperimentRun, kind: str, data: dict[str, Any] | None = None) -> RunEvent:
+    seq = (run.events.aggregate(last=Max("seq"))["last"] or 0) + 1
+    return RunEvent.objects.create(run=run, seq=seq, kind=kind, data=data or {})
+
+
+def _publish_on_commit(run_id: int, seq: int) -> None:
+    transaction.on_commit(lambda: wakeups.publish(run_id=run_id, seq=seq))
+
+
+def queue_for(spec: dict[str, Any]) -> str:
+    if spec["device"] == "cuda" or settings.LAB_GPU_WORKERS:
+        return "gpu"
+    return "cpu"
+
+
+def run_create(
+    *,
+    owner,
+    spec: Any,
+    code: str = "",
+    preset: str = "",
+    course=None,
+    language: str = "en",
+    retry_of: ExperimentRun | None = None,
+    now: dt.datetime | None = None,
+) -> ExperimentRun:
+    """A queued run, enqueued once the transaction commits; LabError says why not."""
+    now = now or timezone.now()
+    try:
+        spec = spec_validate(spec)
+    except SpecError as error:
+        raise LabError("invalid", _("The experiment cannot run as it is."), error.problems) from None
+    if len(code.encode()) > MAX_CODE_BYTES:
+        raise LabError("invalid", _("The code is longer than %(limit)d KiB.") % {"limit": MAX_CODE_BYTES // 1024})
+    if spec["device"] == "cuda" and not settings.LAB_GPU_WORKERS:
+        raise LabError("no_gpu", _("This server has no GPU workers: choose the device “auto” or “CPU”."))
+    with transaction.atomic():
+        # One learner's runs are created one at a time, so two quick clicks cannot both pass the limits.
+        type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+        active = selectors.active_run_count(user=owner)
+        if active >= settings.LAB_MAX_ACTIVE_RUNS:
+            raise LabError(
+                "too_many",
+                _("You already have %(count)d experiments queued or running; wait for one to finish or cancel it.")
+                % {"count": active},
+            )
+        left = settings.LAB_DAILY_COMPUTE_S - selectors.compute_used_today(user=owner, now=now)
+        if left < 1:
+            raise LabError(
+                "budget",
+                _("You have used today’s compute time (%(minutes)d minutes); it is renewed at midnight UTC.")
+                % {"minutes": settings.LAB_DAILY_COMPUTE_S // 60},
+            )
+        run = ExperimentRun.objects.create(
+            owner=owner,
+            course=course,
+            kind=ExperimentRun.Kind.CODE if code else ExperimentRun.Kind.SPEC,
+            preset=preset,
+            spec=spec,
+            code=code,
+            language=language,
+            queue=queue_for(spec),
+            limit_s=float(min(settings.LAB_RUN_TIMEOUT_S, int(left))),
+            retry_of=retry_of,
+        )
+        event = _event_add(run=run, kind=RunEvent.Kind.QUEUED)
+        _publish_on_commit(run.id, event.seq)
+        transaction.on_commit(lambda: run_enqueue(run_id=run.id))
+    return run
+
+
+def run_enqueue(*, run_id: int) -> None:
+    """Hand the run to Celery; if the broker is unreachable the run ends at once, saying so."""
+    from lab.tasks import run_experiment
+
+    run = ExperimentRun.objects.get(pk=run_id)
+    try:
+        run_experiment.apply_async(args=[run_id], queue=run.queue, retry=False)
+    except Exception as error:  # noqa: BLE001 - kombu raises many kinds; each means "not queued"
+        log.warning("run %s not queued: %s", run_id, error)
+        _finish(
+            run_id=run_id,
+            status=Status.FAILED,
+            error=_("The experiment could not be queued: the task queue cannot be reached right now. Try again later."),
+            only_from=(Status.QUEUED,),
+        )
+
+
+def _finish(
+    *,
+    run_id: int,
+    status: str,
+    error: str = "",
+    only_from: tuple[str, ...],
+    worker: str | None = None,
+    fields: dict[str, Any] | None = None,
+    plots: dict[str, str] | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Move the run to a final state, if it is still in one of `only_from`; False if it was not."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        runs = ExperimentRun.objects.select_for_update().filter(pk=run_id, status__in=only_from)
+        if worker is not None:
+            runs = runs.filter(worker=worker)
+        run = runs.first()
+        if run is None:
+            return False
+        run.status = status
+        run.error = error
+        run.finished_at = now
+        for name, value in (fields or {}).items():
+            setattr(run, name, value)
+        run.save()
+        for name, svg in (plots or {}).items():
+            RunPlot.objects.create(run=run, name=name, svg=svg)
+        event = _event_add(run=run, kind=RunEvent.Kind.FINISHED, data={"status": status})
+        _publish_on_commit(run.id, event.seq)
+    return True
+
+
+def run_cancel(*, run: ExperimentRun, now: dt.datetime | None = None) -> ExperimentRun:
+    """A queued run ends at once; a running one is killed by its worker within a second."""
+    now = now or timezone.now()
+    if _finish(run_id=run.id, status=Status.CANCELLED, error="", only_from=(Status.QUEUED,), now=now):
+        run.refresh_from_db()
+        return run
+    ExperimentRun.objects.filter(pk=run.id, status=Status.RUNNING, cancel_requested_at=None).update(
+        cancel_requested_at=now
+    )
+    run.refresh_from_db()
+    return run
+
+
+def run_retry(*, run: ExperimentRun, language: str) -> ExperimentRun:
+    return run_create(
+        owner=run.owner,
+        spec=run.spec,
+        code=run.code,
+        preset=run.preset,
+        course=run.course,
+        language=language,
+        retry_of=run,
+    )
+
+
+def run_reap(*, now: dt.datetime | None = None) -> int:
+    """End the runs that can no longer end by themselves; returns how many."""
+    now = now or timezone.now()
+    ended = 0
+    lost_since = now - dt.timedelta(seconds=settings.LAB_WORKER_LOST_S)
+    for run in ExperimentRun.objects.filter(status=Status.RUNNING, heartbeat_at__lt=lost_since):
+        last = timezone.localtime(run.heartbeat_at).strftime("%H:%M:%S")
+        message = _(
+            "The worker running this experiment was lost (last heard of at %(time)s UTC), so it did not finish. "
+            "Start it again."
+        ) % {"time": last}
+        ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.RUNNING,), now=now)
+    waited_since = now - dt.timedelta(seconds=settings.LAB_QUEUE_MAX_WAIT_S)
+    for run in ExperimentRun.objects.filter(status=Status.QUEUED, created_at__lt=waited_since):
+        message = _("No worker took this experiment for %(hours)g hours, so it was taken out of the queue.") % {
+            "hours": settings.LAB_QUEUE_MAX_WAIT_S / 3600
+        }
+        ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.QUEUED,), now=now)
+    return ended
+
+
+class _Execution:
+    """The worker's side of one run: events in, heartbeats out, cancel checks."""
+
+    def __init__(self, run: ExperimentRun, worker: str):
+        self.run = run
+        self.worker = worker
+        self.seq = run.events.aggregate(last=Max("seq"))["last"] or 0
+        self.last_beat = time.monotonic()
+        self.cancelled = False
+
+    def event(self, kind: str, data: dict[str, Any]) -> None:
+        self.seq += 1
+        RunEvent.objects.create(run_id=self.run.id, seq=self.seq, kind=kind, data=data)
+        wakeups.publish(run_id=self.run.id, seq=self.seq)
+
+    def on_progress(self, event: dict[str, Any]) -> None:
+        data = {key: event[key] for key in ("step", "steps", "loss", "grad_norm", "layers") if key in event}
+        self.event(RunEvent.Kind.PROGRESS, data)
+
+    def should_cancel(self) -> bool:
+        if self.cancelled:
+            return True
+        if time.monotonic() - self.last_beat < settings.LAB_HEARTBEAT_S / 4:
+            return False
+        self.last_beat = time.monotonic()
+        runs = ExperimentRun.objects.filter(pk=self.run.id)
+        runs.filter(status=Status.RUNNING, worker=self.worker).update(heartbeat_at=timezone.now())
+        state = runs.values("status", "cancel_requested_at").first()
+        # Cancelled by the learner, or ended by the reaper while this worker was stalled.
+        self.cancelled = state is None or state["cancel_requested_at"] is not None or state["status"] != Status.RUNNING
+        return self.cancelled
+
+
+def _claim(*, run_id: int, worker: str, now: dt.datetime) -> ExperimentRun | None:
+    claimed = ExperimentRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker
+    )
+    return ExperimentRun.objects.get(pk=run_id) if claimed else None
+
+
+def run_execute(
+    *,
+    run_id: int,
+    worker: str,
+    sandbox_run: Callable[..., dict[str, Any]] | None = None,
+    draw: Callable[..., dict[str, str]] | None = None,
+) -> str | None:
+    """Run a queued run in the sandbox service and store everything; returns the final status.
+
+    Returns None when the run was not queued any more (cancelled, or a redelivered task).
+    """
+    if sandbox_run is None:
+        from sandbox import client
+
+        def sandbox_run(**kwargs):
+            return client.run(settings.LAB_SANDBOX_SOCKET, **kwargs)
+
+    if draw is None:
+        from lab.plots import plots_render as draw
+
+    run = _claim(run_id=run_id, worker=worker, now=timezone.now())
+    if run is None:
+        return None
+    execution = _Execution(run, worker)
+    try:
+        execution.event(RunEvent.Kind.STARTED, {"worker": worker})
+        result = sandbox_run(
+            spec=run.spec,
+            code=run.code or None,
+            limits={"timeout_s": run.limit_s},
+            on_event=execution.on_progress,
+            should_cancel=execution.should_cancel,
+            timeout_s=run.limit_s,
+        )
+    except IntegrityError:  # the reaper ended this run while the worker was stalled
+        log.warning("run %s was ended while running on %s", run_id, worker)
+        return None
+    except Exception:
+        log.exception("run %s on %s", run_id, worker)
+        message = _("An internal error of the lab ended this experiment. Start it again.")
+        _finish(run_id=run_id, status=Status.FAILED, error=message, only_from=(Status.RUNNING,), worker=worker)
+        raise
+    status = FINAL_STATUS[result["status"]]
+    fields = {
+        "result": _numbers(result) if result["status"] == "ok" else None,
+        "used_s": float(result.get("wall_s") or 0.0),
+        "error_line": result.get("line"),
+        "log": (result.get("log") or "")[-MAX_LOG_CHARS:],
+    }
+    error = result.get("error") or ""
+    plots = {}
+    if status == Status.SUCCEEDED:
+        try:
+            plots = draw(result=fields["result"], language=run.language)
+        except Exception:  # a plot that cannot be drawn must not lose the run's numbers
+            log.exception("plots of run %s", run_id)
+            error = _("The numbers are complete, but the plots could not be drawn.")
+    _finish(
+        run_id=run_id,
+        status=status,
+        error=error,
+        only_from=(Status.RUNNING,),
+        worker=worker,
+        fields=fields,
+        plots=plots,
+    )
+    return status
+
+
+def _numbers(result: dict[str, Any]) -> dict[str, Any]:
+    keys = ("device", "layers", "steps", "grad_norm", "loss", "seq_grad_norm", "compute_s", "wall_s")
+    return {key: result.get(key) for key in keys}

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from lab import streams, views
+
+app_name = "lab"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("runs", views.run_create, name="run_create"),
+    path("runs/<int:run_id>/", views.run_detail, name="run"),
+    path("runs/<int:run_id>/events", streams.run_events, name="run_events"),
+    path("runs/<int:run_id>/cancel", views.run_cancel, name="run_cancel"),
+    path("runs/<int:run_id>/retry", views.run_retry, name="run_retry"),
+    path("runs/<int:run_id>/plots/<slug:name>.svg", views.run_plot, name="run_plot"),
+    path("runs/<int:run_id>/data.<str:fmt>", views.run_data, name="run_data"),
+    path("compare/", views.compare, name="compare"),
+]

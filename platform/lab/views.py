@@ -1,0 +1,205 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from courses.models import Course
+from gradlab import health
+from lab import presentation, selectors, services
+from lab.charts import comparison_chart
+from lab.forms import SpecForm
+from lab.models import ExperimentRun
+from sandbox import presets
+from sandbox.spec import DEFAULTS
+
+TEMPLATES_DIR = Path(presets.__file__).resolve().parent / "templates"
+CODE_TEMPLATES = {"mlp": dict(DEFAULTS), "rnn": dict(presets.SEQUENCE)}
+MAX_COMPARED = 6
+
+
+def _home_context(request: HttpRequest, *, form: SpecForm | None = None, code: str = "", template: str = "mlp"):
+    chosen = presets.BY_KEY.get(request.GET.get("preset", ""))
+    course = Course.objects.live().filter(key=request.GET.get("course", "")).first()
+    if form is None:
+        form = SpecForm(initial=SpecForm.initial_from(chosen.spec if chosen else {}), gpu=settings.LAB_GPU_WORKERS)
+    template = request.GET.get("template", template)
+    template = template if template in CODE_TEMPLATES else "mlp"
+    runs = list(selectors.runs_visible_to(user=request.user).filter(owner=request.user)[:50])
+    return {
+        "form": form,
+        "presets": presentation.preset_cards(language=translation.get_language()),
+        "chosen": chosen,
+        "course": course,
+        "tab": "code" if request.GET.get("tab") == "code" or code else "builder",
+        "code": code or (TEMPLATES_DIR / f"{template}.py").read_text(),
+        "template": template,
+        "runs": runs,
+        "queues": selectors.queue_lengths(),
+        "broker_ok": health.broker_state() == "ok",
+        "limits": {
+            "active": settings.LAB_MAX_ACTIVE_RUNS,
+            "daily_minutes": settings.LAB_DAILY_COMPUTE_S // 60,
+            "used_minutes": round(selectors.compute_used_today(user=request.user, now=timezone.now()) / 60, 1),
+        },
+    }
+
+
+@require_safe
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "lab/home.html", _home_context(request))
+
+
+@require_POST
+@login_required
+def run_create(request: HttpRequest) -> HttpResponse:
+    code = request.POST.get("code", "")
+    template = request.POST.get("template", "mlp")
+    preset = presets.BY_KEY.get(request.POST.get("preset", ""))
+    course = Course.objects.live().filter(key=request.POST.get("course", "")).first()
+    form = SpecForm(request.POST if not code else None, gpu=settings.LAB_GPU_WORKERS)
+    if code:
+        spec = CODE_TEMPLATES.get(template, CODE_TEMPLATES["mlp"])
+    elif form.is_valid():
+        spec = form.spec
+        # A preset is named only while its spec is unchanged: otherwise its claim would not apply.
+        if preset is not None and presets.Preset.as_json(preset)["spec"] != spec:
+            preset = None
+    else:
+        return _form_refused(request, form=form, message=_("Please correct the marked fields."))
+    if health.broker_state() != "ok":
+        message = _("Experiments cannot be queued right now: the task queue is not reachable. Try again later.")
+        return _form_refused(request, form=form, message=message, code=code, template=template)
+    try:
+        run = services.run_create(
+            owner=request.user,
+            spec=spec,
+            code=code,
+            preset=preset.key if preset else "",
+            course=course,
+            language=translation.get_language(),
+        )
+    except services.LabError as error:
+        for problem in error.problems:
+            form.add_error(None, problem)
+        return _form_refused(request, form=form, message=error.message, code=code, template=template)
+    return _go_to(request, run)
+
+
+def _form_refused(request: HttpRequest, *, form: SpecForm, message: str, code: str = "", template: str = "mlp"):
+    messages.error(request, message)
+    context = _home_context(request, form=form, code=code, template=template)
+    return TemplateResponse(request, "lab/home.html", context, status=422 if not request.htmx else 200)
+
+
+def _go_to(request: HttpRequest, run: ExperimentRun) -> HttpResponse:
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = run.get_absolute_url()
+        return response
+    return redirect(run)
+
+
+@require_safe
+@login_required
+@vary_on_headers("HX-Request")
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = selectors.run_for_viewer(user=request.user, run_id=run_id)
+    context = presentation.run_context(run=run, viewer=request.user)
+    if request.htmx:
+        # The fallback without server-sent events: poll until final; 286 tells htmx to stop.
+        context["polling"] = True
+        return TemplateResponse(request, "lab/run.html#run", context, status=286 if run.is_final else 200)
+    return TemplateResponse(request, "lab/run.html", context)
+
+
+def _own_run(request: HttpRequest, run_id: int) -> ExperimentRun:
+    return get_object_or_404(ExperimentRun, pk=run_id, owner=request.user)
+
+
+@require_POST
+@login_required
+def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = services.run_cancel(run=_own_run(request, run_id))
+    if request.htmx:
+        context = presentation.run_context(run=run, viewer=request.user)
+        return TemplateResponse(request, "lab/run.html#run-status", context)
+    return redirect(run)
+
+
+@require_POST
+@login_required
+def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _own_run(request, run_id)
+    try:
+        again = services.run_retry(run=run, language=translation.get_language())
+    except services.LabError as error:
+        messages.error(request, error.message)
+        return redirect(run)
+    return _go_to(request, again)
+
+
+@require_safe
+@login_required
+def run_plot(request: HttpRequest, run_id: int, name: str) -> HttpResponse:
+    run = selectors.run_for_viewer(user=request.user, run_id=run_id)
+    plot = get_object_or_404(run.plots, name=name)
+    response = HttpResponse(plot.svg, content_type="image/svg+xml")
+    # Drawn by our worker, but served as a document of its own it must not run anything.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="gradlab-run-{run.id}-{name}.svg"'
+    return response
+
+
+@require_safe
+@login_required
+def run_data(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
+    from lab import numbers
+
+    run = selectors.run_for_viewer(user=request.user, run_id=run_id)
+    if not run.result:
+        raise Http404("this run has no numbers")
+    if fmt not in ("csv", "json"):
+        raise Http404("no such format")
+    if fmt == "csv":
+        response = HttpResponse(numbers.data_csv(result=run.result), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(numbers.data_json(result=run.result), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="gradlab-run-{run.id}.{fmt}"'
+    return response
+
+
+@require_safe
+@login_required
+def compare(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.GET.getlist("run") if value.isdigit()][:MAX_COMPARED]
+    runs = list(selectors.runs_visible_to(user=request.user).filter(pk__in=ids, status="succeeded"))
+    runs.sort(key=lambda run: ids.index(run.id))
+    profiles = selectors.gradient_profiles(runs=runs)
+    for profile in profiles:
+        profile["label"] = presentation.run_label(profile["run"])
+    context = {
+        "runs": runs,
+        "profiles": profiles,
+        "chart": comparison_chart(profiles=profiles) if len(profiles) >= 2 else None,
+        "choices": selectors.runs_visible_to(user=request.user).filter(owner=request.user, status="succeeded")[:50],
+        "chosen": ids,
+    }
+    if len(ids) < 2:
+        messages.info(request, _("Choose two or more finished runs to compare."))
+    return TemplateResponse(request, "lab/compare.html", context)
+
+
+def lab_url(*, preset: str, course: str = "") -> str:
+    query = f"?preset={preset}" + (f"&course={course}" if course else "")
+    return reverse("lab:home") + query

@@ -1,0 +1,71 @@
+// The lab: a code editor on the code tab, and the run page's fallback from server-sent
+// events to polling. Everything here is an enhancement: the pages work without it.
+(function () {
+  "use strict";
+
+  function startEditor(textarea) {
+    if (!window.CodeMirror || textarea.dataset.editorReady) return;
+    textarea.dataset.editorReady = "1";
+    var editor = window.CodeMirror.fromTextArea(textarea, {
+      lineNumbers: true,
+      mode: "python",
+      indentUnit: 4,
+      tabSize: 4,
+      indentWithTabs: false,
+      matchBrackets: true,
+      styleActiveLine: true,
+      viewportMargin: Infinity,
+      extraKeys: {
+        Tab: function (cm) {
+          if (cm.somethingSelected()) cm.indentSelection("add");
+          else cm.replaceSelection(" ".repeat(cm.getOption("indentUnit")), "end", "+input");
+        },
+        "Shift-Tab": function (cm) { cm.indentSelection("subtract"); },
+        // Tab indents inside the editor; Escape hands the keyboard back to the page.
+        Esc: function (cm) {
+          var next = textarea.form.querySelector("button[type=submit]");
+          cm.getInputField().blur();
+          if (next) next.focus();
+        },
+      },
+    });
+    editor.on("change", function () { editor.save(); });
+    var label = document.querySelector('label[for="' + textarea.id + '"]');
+    if (label) editor.getInputField().setAttribute("aria-labelledby", label.id || (label.id = textarea.id + "-label"));
+  }
+
+  // Without EventSource, or when the stream keeps failing, poll the run fragment instead.
+  function startPolling(run) {
+    if (!run.dataset.pollUrl || run.dataset.polling) return;
+    run.dataset.polling = "1";
+    run.removeAttribute("sse-connect");
+    run.removeAttribute("hx-ext");
+    run.setAttribute("hx-get", run.dataset.pollUrl);
+    run.setAttribute("hx-trigger", "every 1s");
+    run.setAttribute("hx-swap", "outerHTML");
+    window.htmx.process(run);
+  }
+
+  var failures = 0;
+  document.addEventListener("htmx:sseError", function (event) {
+    failures += 1;
+    var run = document.getElementById("run");
+    if (failures >= 3 && run) {
+      var source = event.detail && event.detail.source;
+      if (source && source.close) source.close();
+      startPolling(run);
+    }
+  });
+  document.addEventListener("htmx:sseMessage", function () { failures = 0; });
+
+  function init(root) {
+    root.querySelectorAll("textarea[data-editor]").forEach(startEditor);
+    var run = root.querySelector ? root.querySelector("#run[data-poll-url]") : null;
+    if (run && !("EventSource" in window)) startPolling(run);
+  }
+
+  // Deferred scripts run after parsing and before htmx processes the page: switching to
+  // polling here keeps the SSE extension from ever trying a missing EventSource.
+  init(document);
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();

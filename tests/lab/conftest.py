@@ -1,0 +1,219 @@
+"""Fixtures for the lab: runs in every state, a sandbox stand-in, and real workers.
+
+`worker` starts `celery -A gradlab worker` as its own process, on the test database,
+with either the embedded broker (a folder) or Redis, and the session's sandbox service:
+the same command the product runs. Tasks are handed to it over an explicit connection,
+so the rest of the suite keeps its in-memory broker.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from lab import services
+from lab.models import ExperimentRun, RunEvent
+from sandbox import presets
+from tests.conftest import ROOT, skip_unless_available
+
+SIGMOID = presets.BY_KEY["sigmoid-vanishes"].spec
+RELU_HE = presets.BY_KEY["relu-he-alive"].spec
+SMALL = {"model": {"depth": 4, "width": 8}, "train": {"steps": 5}}
+REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+# The workers' broker gets a Redis database of its own: nothing else of the suite's is there.
+REDIS_BROKER_URL = REDIS_TEST_URL.rsplit("/", 1)[0] + "/15"
+
+
+def fake_result(*, layers: int = 3, steps: int = 3, status: str = "ok", **changes) -> dict:
+    """A result as the sandbox sends it: the gradient shrinks tenfold per layer towards the input."""
+    result = {
+        "type": "result",
+        "status": status,
+        "device": "cpu",
+        "layers": [f"layer{j + 1}" for j in range(layers)],
+        "steps": list(range(steps)),
+        "grad_norm": [[10.0 ** (j - layers) for j in range(layers)] for _ in range(steps)],
+        "loss": [0.7 - 0.01 * i for i in range(steps)],
+        "seq_grad_norm": None,
+        "compute_s": 0.1,
+        "wall_s": 0.15,
+        "error": None,
+    }
+    return result | changes
+
+
+def fake_sandbox(result: dict, *, progress: int = 3, before_result=None):
+    """A stand-in for the sandbox client: sends `progress` events, then returns `result`."""
+    calls = []
+
+    def run(*, spec, code, limits, on_event, should_cancel, timeout_s):
+        calls.append({"spec": spec, "code": code, "limits": limits, "timeout_s": timeout_s})
+        for step in range(progress):
+            event = {"type": "progress", "step": step, "steps": progress, "loss": 0.7, "grad_norm": [1e-3, 1e-2, 1e-1]}
+            if step == 0:
+                event["layers"] = ["layer1", "layer2", "layer3"]
+            on_event(event)
+        if before_result is not None:
+            before_result(should_cancel)
+        return result
+
+    run.calls = calls
+    return run
+
+
+def draw_nothing(*, result, language):
+    return {"gradient_profile": "<svg xmlns='http://www.w3.org/2000/svg'/>"}
+
+
+@pytest.fixture
+def queued_run(learner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        return services.run_create(owner=learner, spec=SMALL, language="en")
+
+
+@pytest.fixture
+def finished_run(queued_run):
+    services.run_execute(run_id=queued_run.id, worker="w1", sandbox_run=fake_sandbox(fake_result()), draw=draw_nothing)
+    queued_run.refresh_from_db()
+    return queued_run
+
+
+def events_of(run: ExperimentRun) -> list[tuple[int, str]]:
+    return list(RunEvent.objects.filter(run=run).order_by("seq").values_list("seq", "kind"))
+
+
+def database_url() -> str:
+    """The test database, as a URL another process can open."""
+    settings = connection.settings_dict
+    if settings["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings['NAME']}"
+    host = settings["HOST"] or "127.0.0.1"
+    return f"postgres://{settings['USER']}@{host}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+    return True
+
+
+class Worker:
+    """A `celery worker` process of our own, and a connection to hand it tasks."""
+
+    def __init__(self, *, broker: str, folder: Path, socket_path: str, environment: dict[str, str], options: dict):
+        self.broker = broker
+        self.options = options
+        self.folder = folder
+        self.socket_path = socket_path
+        self.environment = environment
+        self.process: subprocess.Popen | None = None
+        self.log = folder / "worker.log"
+
+    @property
+    def broker_url(self) -> str:
+        return self.environment["CELERY_BROKER_URL"]
+
+    def start(self) -> "Worker":
+        command = [sys.executable, "-m", "celery", "-A", "gradlab", "worker", "--pool", "solo", "--queues", "cpu,gpu"]
+        command += [
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"test-{self.broker}@%h",
+        ]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 60
+        while b"ready." not in self.log.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def enqueue(self, run: ExperimentRun) -> None:
+        from gradlab.celery import app
+        from lab.tasks import run_experiment
+
+        with app.connection_for_write(self.broker_url, transport_options=self.options) as broker:
+            run_experiment.apply_async(args=[run.id], queue=run.queue, connection=broker)
+
+    def kill(self) -> None:
+        """SIGKILL, as an out-of-memory killer or a pulled plug would end it."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def worker(request, transactional_db, sandbox_service, tmp_path, settings):
+    """A real worker on the embedded broker or on Redis, and the session's sandbox service."""
+    broker = request.param
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)]),
+        "DJANGO_SETTINGS_MODULE": "gradlab.settings.test",
+        "DATABASE_URL": database_url(),
+        "GRADLAB_VAR_DIR": str(tmp_path / "var"),
+        "LAB_SANDBOX_SOCKET": str(sandbox_service.socket_path),
+        "LAB_HEARTBEAT_S": "1",
+    }
+    if broker == "redis":
+        if not redis_available():
+            skip_unless_available(f"Redis at {REDIS_TEST_URL}")
+        import redis
+
+        redis.Redis.from_url(REDIS_BROKER_URL).flushdb()  # no task left over from an interrupted run
+        environment |= {"CELERY_BROKER_URL": REDIS_BROKER_URL, "REDIS_URL": REDIS_TEST_URL}
+        settings.REDIS_URL = REDIS_TEST_URL
+        options = {}
+    else:
+        # The folder the worker's settings derive from GRADLAB_VAR_DIR (gradlab/settings/base.py).
+        queue = tmp_path / "var" / "broker"
+        options = {
+            "data_folder_in": str(queue / "queue"),
+            "data_folder_out": str(queue / "queue"),
+            "control_folder": str(queue / "control"),
+            "store_processed": False,
+        }
+        environment |= {"CELERY_BROKER_URL": "filesystem://"}
+    started = Worker(
+        broker=broker,
+        folder=tmp_path,
+        socket_path=sandbox_service.socket_path,
+        environment=environment,
+        options=options,
+    )
+    started.start()
+    yield started
+    started.stop()
+
+
+def wait_for(predicate, *, timeout_s: float = 60.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

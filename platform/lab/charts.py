@@ -58,6 +58,7 @@ def log_line_chart(
     x_label: str,
     x_range: tuple[float, float],
     x_ticks: Sequence[tuple[float, str]] = (),
+    legend: bool = True,
 ) -> SafeString:
     """Lines on a log-10 value axis; one colour class per series, from the first to the last."""
     lines = [_log_points(one) for one in series]
@@ -77,7 +78,7 @@ def log_line_chart(
         return TOP + (high - y) / (high - low) * plot_h
 
     step = max(1, math.ceil((high - low) / 5))
-    for exponent in range(low, high + 1, step):
+    for exponent in range(high, low - 1, -step):
         y = y_at(exponent)
         body.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{pos(y)}" y2="{pos(y)}"/>')
         body.append(svg_text(LEFT - 4, y + 4, f"1e{exponent}", anchor="end"))
@@ -86,7 +87,7 @@ def log_line_chart(
     body.append(svg_text(LEFT + plot_w / 2, HEIGHT - BOTTOM + 2 * FONT + 4, x_label, anchor="middle"))
     colours = pick_evenly(len(series), len(series))
     for index, (one, runs) in enumerate(zip(series, lines, strict=True)):
-        css = f"series series-{_shade(colours[index], len(series))}"
+        css = f"series series-{shade(colours[index], len(series))}"
         for run in runs:
             points = " ".join(f"{pos(x_at(x))},{pos(y_at(y))}" for x, y in run)
             if len(run) == 1:
@@ -95,7 +96,8 @@ def log_line_chart(
             else:
                 tip = f"<title>{escape(one.label)}</title>"
                 body.append(f'<polyline class="{css}" fill="none" points="{points}">{tip}</polyline>')
-    body.append(_legend(series, y=HEIGHT - 12))
+    if legend:
+        body.append(_legend(series, y=HEIGHT - 12))
     if not logs:
         body.append(svg_text(LEFT + plot_w / 2, TOP + plot_h / 2, _("no values yet"), anchor="middle"))
     desc = _("Gradient norm on a logarithmic scale; lines: %(lines)s") % {
@@ -104,22 +106,26 @@ def log_line_chart(
     return svg_chart(name=name, height=HEIGHT, title=title, desc=desc, body=body)
 
 
-def _shade(index: int, count: int) -> int:
+def shade(index: int, count: int) -> int:
     """Colour classes series-0 … series-7: the first series darkest, the last lightest."""
     return 0 if count <= 1 else round(index * 7 / (count - 1))
 
 
 def _legend(series: Sequence[Series], *, y: float) -> str:
+    """The series' names; with many, the first and the last (the shades between say the rest)."""
+    shown = list(enumerate(series))
+    if len(shown) > 4:
+        shown = [shown[0], (-1, None), shown[-1]]
     parts, x = [], LEFT
-    for index, one in enumerate(series):
-        label = one.label
-        if x + 18 + text_width(label) > WIDTH:
+    for index, one in shown:
+        if one is None:
             parts.append(svg_text(x, y, "…"))
-            break
-        css = f"series series-{_shade(index, len(series))}"
+            x += text_width("…") + 10
+            continue
+        css = f"series series-{shade(index, len(series))}"
         parts.append(f'<line class="{css}" x1="{pos(x)}" x2="{pos(x + 12)}" y1="{pos(y - 4)}" y2="{pos(y - 4)}"/>')
-        parts.append(svg_text(x + 15, y, label))
-        x += 15 + text_width(label) + 10
+        parts.append(svg_text(x + 15, y, one.label))
+        x += 15 + text_width(one.label) + 10
     return "".join(parts)
 
 
@@ -159,4 +165,5 @@ def comparison_chart(*, profiles: Sequence[dict]) -> SafeString:
         x_label=_("layer (1 = input side)"),
         x_range=(1, max(deepest, 2)),
         x_ticks=[(1, "1"), (deepest, str(deepest))],
+        legend=False,  # the page's table names each line, next to its colour
     )

@@ -108,7 +108,7 @@ class SpecForm(forms.Form):
     """Every field of the spec; `spec` is the validated spec once `is_valid()` says yes."""
 
     def __init__(self, *args, gpu: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         for _group, entries in GROUPS:
             for spec_field, label, help_text in entries:
                 self.fields[form_name(spec_field)] = _form_field(spec_field, label, help_text)

@@ -43,15 +43,19 @@ def presets_for_lesson(*, course: str, numbers: set[int], language: str) -> list
 
 
 def run_label(run: ExperimentRun) -> str:
-    model = run.spec["model"]
+    """"#12 sigmoid-vanishes", or what the spec is: "#13 MLP · 20 layers · relu · he"."""
     if run.kind == ExperimentRun.Kind.CODE:
         return _("#%(id)s own code") % {"id": run.id}
-    parts = [f"#{run.id}", model["arch"], str(model["depth"]), model["activation"], model["init"]]
+    if run.preset:
+        return f"#{run.id} {run.preset}"
+    model = run.spec["model"]
+    parts = [model["arch"].upper(), _("%(depth)d layers") % {"depth": model["depth"]}, model["activation"]]
+    parts.append(model["init"])
     if model["norm"] != "none":
-        parts.append(model["norm"])
+        parts.append(_("%(norm)s norm") % {"norm": model["norm"]})
     if model.get("residual"):
-        parts.append("res")
-    return " ".join(parts)
+        parts.append(_("residual"))
+    return f"#{run.id} " + " · ".join(parts)
 
 
 def status_text(run: ExperimentRun, position: int | None) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -80,7 +81,7 @@ def run_create(
         raise LabError("no_gpu", _("This server has no GPU workers: choose the device “auto” or “CPU”."))
     with transaction.atomic():
         # One learner's runs are created one at a time, so two quick clicks cannot both pass the limits.
-        type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         active = selectors.active_run_count(user=owner)
         if active >= settings.LAB_MAX_ACTIVE_RUNS:
             raise LabError(

@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from courses.models import Course
 from gradlab import health
 from lab import presentation, selectors, services
-from lab.charts import comparison_chart
+from lab.charts import comparison_chart, shade
 from lab.forms import SpecForm
 from lab.models import ExperimentRun
 from sandbox import presets
@@ -33,7 +33,7 @@ def _home_context(request: HttpRequest, *, form: SpecForm | None = None, code: s
         form = SpecForm(initial=SpecForm.initial_from(chosen.spec if chosen else {}), gpu=settings.LAB_GPU_WORKERS)
     template = request.GET.get("template", template)
     template = template if template in CODE_TEMPLATES else "mlp"
-    runs = list(selectors.runs_visible_to(user=request.user).filter(owner=request.user)[:50])
+    runs = [(run, presentation.run_label(run)) for run in ExperimentRun.objects.filter(owner=request.user)[:50]]
     return {
         "form": form,
         "presets": presentation.preset_cards(language=translation.get_language()),
@@ -186,13 +186,17 @@ def compare(request: HttpRequest) -> HttpResponse:
     runs = list(selectors.runs_visible_to(user=request.user).filter(pk__in=ids, status="succeeded"))
     runs.sort(key=lambda run: ids.index(run.id))
     profiles = selectors.gradient_profiles(runs=runs)
-    for profile in profiles:
+    for index, profile in enumerate(profiles):
         profile["label"] = presentation.run_label(profile["run"])
+        profile["shade"] = shade(index, len(profiles))
     context = {
         "runs": runs,
         "profiles": profiles,
         "chart": comparison_chart(profiles=profiles) if len(profiles) >= 2 else None,
-        "choices": selectors.runs_visible_to(user=request.user).filter(owner=request.user, status="succeeded")[:50],
+        "choices": [
+            (run.id, presentation.run_label(run))
+            for run in selectors.runs_visible_to(user=request.user).filter(owner=request.user, status="succeeded")[:50]
+        ],
         "chosen": ids,
     }
     if len(ids) < 2:

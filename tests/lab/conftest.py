@@ -8,14 +8,17 @@ so the rest of the suite keeps its in-memory broker.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 
+from courses.services import content_load
 from lab import services
 from lab.models import ExperimentRun, RunEvent
 from sandbox import presets
@@ -109,11 +112,10 @@ def redis_available() -> bool:
 class Worker:
     """A `celery worker` process of our own, and a connection to hand it tasks."""
 
-    def __init__(self, *, broker: str, folder: Path, socket_path: str, environment: dict[str, str], options: dict):
+    def __init__(self, *, broker: str, folder: Path, environment: dict[str, str], options: dict):
         self.broker = broker
         self.options = options
         self.folder = folder
-        self.socket_path = socket_path
         self.environment = environment
         self.process: subprocess.Popen | None = None
         self.log = folder / "worker.log"
@@ -165,17 +167,15 @@ class Worker:
                 self.kill()
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def worker(request, transactional_db, sandbox_service, tmp_path, settings):
-    """A real worker on the embedded broker or on Redis, and the session's sandbox service."""
-    broker = request.param
+def stack_environment(*, broker: str, var: Path, socket_path: str) -> tuple[dict[str, str], dict]:
+    """Environment of a worker or web process on the test database, and the broker's transport options."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "platform"), str(ROOT)]),
         "DJANGO_SETTINGS_MODULE": "gradlab.settings.test",
         "DATABASE_URL": database_url(),
-        "GRADLAB_VAR_DIR": str(tmp_path / "var"),
-        "LAB_SANDBOX_SOCKET": str(sandbox_service.socket_path),
+        "GRADLAB_VAR_DIR": str(var),
+        "LAB_SANDBOX_SOCKET": str(socket_path),
         "LAB_HEARTBEAT_S": "1",
     }
     if broker == "redis":
@@ -184,29 +184,82 @@ def worker(request, transactional_db, sandbox_service, tmp_path, settings):
         import redis
 
         redis.Redis.from_url(REDIS_BROKER_URL).flushdb()  # no task left over from an interrupted run
-        environment |= {"CELERY_BROKER_URL": REDIS_BROKER_URL, "REDIS_URL": REDIS_TEST_URL}
+        return environment | {"CELERY_BROKER_URL": REDIS_BROKER_URL, "REDIS_URL": REDIS_TEST_URL}, {}
+    # The folders the processes' settings derive from GRADLAB_VAR_DIR (gradlab/settings/base.py).
+    queue = var / "broker"
+    options = {
+        "data_folder_in": str(queue / "queue"),
+        "data_folder_out": str(queue / "queue"),
+        "control_folder": str(queue / "control"),
+        "store_processed": False,
+    }
+    return environment | {"CELERY_BROKER_URL": "filesystem://"}, options
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def worker(request, transactional_db, sandbox_service, tmp_path, settings):
+    """A real worker on the embedded broker or on Redis, and the session's sandbox service."""
+    environment, options = stack_environment(
+        broker=request.param, var=tmp_path / "var", socket_path=sandbox_service.socket_path
+    )
+    if request.param == "redis":
         settings.REDIS_URL = REDIS_TEST_URL
-        options = {}
-    else:
-        # The folder the worker's settings derive from GRADLAB_VAR_DIR (gradlab/settings/base.py).
-        queue = tmp_path / "var" / "broker"
-        options = {
-            "data_folder_in": str(queue / "queue"),
-            "data_folder_out": str(queue / "queue"),
-            "control_folder": str(queue / "control"),
-            "store_processed": False,
-        }
-        environment |= {"CELERY_BROKER_URL": "filesystem://"}
     started = Worker(
-        broker=broker,
+        broker=request.param,
         folder=tmp_path,
-        socket_path=sandbox_service.socket_path,
         environment=environment,
         options=options,
     )
     started.start()
     yield started
     started.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def lab_site(transactional_db, sandbox_service, tmp_path):
+    """The product as `dev.py run` starts it, on the test database: uvicorn (ASGI) and a worker."""
+    content_load(path=django_settings.CONTENT_DIR)
+    environment, options = stack_environment(
+        broker="embedded", var=tmp_path / "var", socket_path=sandbox_service.socket_path
+    )
+    worker = Worker(
+        broker="embedded",
+        folder=tmp_path,
+        environment=environment,
+        options=options,
+    ).start()
+    port = free_port()
+    log = (tmp_path / "web.log").open("ab")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "gradlab.asgi:application", "--port", str(port), "--no-access-log"],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _answers(url + "/healthz") or web.poll() is not None, timeout_s=60, what="the web server")
+    yield url
+    web.terminate()
+    web.wait(timeout=15)
+    log.close()
+    worker.stop()
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http:// URL
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def wait_for(predicate, *, timeout_s: float = 60.0, what: str = "the condition"):

@@ -1,0 +1,91 @@
+"""A learner runs two presets in Chromium and watches them live, then compares them.
+
+The product runs as `dev.py run` starts it (uvicorn, a Celery worker on the embedded
+broker, the sandbox service), on the test database.
+"""
+
+import pytest
+
+from tests.browser.conftest import browser, shot  # noqa: F401 - fixtures used by name
+from tests.conftest import PASSWORD
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+# Record every progress value the bar shows, from the moment the page has loaded.
+WATCH_PROGRESS = """
+window.stillTheSamePage = true;
+window.barValues = [];
+new MutationObserver(() => {
+  const bar = document.querySelector("#run-progress progress");
+  if (bar && window.barValues.at(-1) !== bar.value) window.barValues.push(bar.value);
+}).observe(document.getElementById("run"), {subtree: true, childList: true, attributes: true});
+"""
+
+PLOTS_LOADED = "[...document.querySelectorAll('#run-final img')].every(i => i.complete && i.naturalWidth > 0)"
+
+
+@pytest.fixture
+def lena(lab_site):
+    return UserFactory(username="lena", language="en")
+
+
+@pytest.fixture
+def site(lab_site):
+    return lab_site
+
+
+def _log_in(page, site):
+    page.goto(site + "/accounts/login/")
+    page.get_by_label("Username").fill("lena")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(site + "/")
+
+
+def _run_preset(page, site, preset, *, steps=None):
+    from playwright.sync_api import expect
+
+    page.goto(f"{site}/lab/?preset={preset}")
+    expect(page.locator("#builder-heading")).to_contain_text(preset)
+    if steps:
+        page.get_by_label("Steps", exact=True).fill(str(steps))
+    page.get_by_role("button", name="Run the experiment").click()
+    page.wait_for_url(f"{site}/lab/runs/*/")
+    page.evaluate(WATCH_PROGRESS)
+
+
+def test_a_learner_watches_the_gradients_vanish_and_compares_two_runs(lena, browser, site):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="en-GB", viewport={"width": 1100, "height": 900})
+    _log_in(page, site)
+
+    # Sigmoid, long enough to watch: the bar moves and the live chart grows, without a reload.
+    _run_preset(page, site, "sigmoid-vanishes", steps=600)
+    expect(page.locator("#run-progress svg.chart-live")).to_be_visible(timeout=30_000)
+    shot(page, "lab-run-live")
+    expect(page.locator("#run-final img").first).to_be_visible(timeout=60_000)
+    expect(page.locator("#run-status")).to_contain_text("Finished.")
+    values = page.evaluate("window.barValues")
+    assert len(set(values)) >= 3 and values[-1] == 100, values
+    assert page.evaluate("window.stillTheSamePage") is True, "the page was reloaded"
+    page.wait_for_function(PLOTS_LOADED)
+    expect(page.locator(".measured")).to_contain_text("orders of magnitude smaller")
+    shot(page, "lab-run-final")
+
+    # ReLU with He initialisation, as the preset has it.
+    _run_preset(page, site, "relu-he-alive")
+    expect(page.locator("#run-status")).to_contain_text("Finished.", timeout=60_000)
+    expect(page.locator(".measured")).to_contain_text("first layer ÷ last layer gradient")
+
+    page.goto(site + "/lab/")
+    boxes = page.get_by_label("Compare run")
+    expect(boxes).to_have_count(2)
+    for index in range(2):
+        boxes.nth(index).focus()
+        page.keyboard.press("Space")  # ticked from the keyboard
+    page.get_by_role("button", name="Compare the chosen runs").click()
+    expect(page.locator("svg.chart-compare polyline")).to_have_count(2)
+    expect(page.locator("table.runs")).to_contain_text("relu")
+    shot(page, "lab-compare")

@@ -43,7 +43,7 @@ def presets_for_lesson(*, course: str, numbers: set[int], language: str) -> list
 
 
 def run_label(run: ExperimentRun) -> str:
-    """"#12 sigmoid-vanishes", or what the spec is: "#13 MLP · 20 layers · relu · he"."""
+    """ "#12 sigmoid-vanishes", or what the spec is: "#13 MLP · 20 layers · relu · he"."""
     if run.kind == ExperimentRun.Kind.CODE:
         return _("#%(id)s own code") % {"id": run.id}
     if run.preset:

@@ -33,6 +33,10 @@ FINAL_STATUS = {
 }
 
 
+# How sandbox.client's own failures begin (the service down or misbehaving, not the run).
+SERVICE_TROUBLE = ("the sandbox service", "the connection to the sandbox service")
+
+
 class LabError(Exception):
     """A run that cannot be created or changed; `message` is for the learner."""
 
@@ -195,7 +199,7 @@ def run_reap(*, now: dt.datetime | None = None) -> int:
     ended = 0
     lost_since = now - dt.timedelta(seconds=settings.LAB_WORKER_LOST_S)
     for run in ExperimentRun.objects.filter(status=Status.RUNNING, heartbeat_at__lt=lost_since):
-        last = timezone.localtime(run.heartbeat_at).strftime("%H:%M:%S")
+        last = run.heartbeat_at.astimezone(dt.UTC).strftime("%H:%M:%S")
         message = _(
             "The worker running this experiment was lost (last heard of at %(time)s UTC), so it did not finish. "
             "Start it again."
@@ -203,8 +207,8 @@ def run_reap(*, now: dt.datetime | None = None) -> int:
         ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.RUNNING,), now=now)
     waited_since = now - dt.timedelta(seconds=settings.LAB_QUEUE_MAX_WAIT_S)
     for run in ExperimentRun.objects.filter(status=Status.QUEUED, created_at__lt=waited_since):
-        message = _("No worker took this experiment for %(hours)g hours, so it was taken out of the queue.") % {
-            "hours": settings.LAB_QUEUE_MAX_WAIT_S / 3600
+        message = _("No worker took this experiment for %(minutes)d minutes, so it was taken out of the queue.") % {
+            "minutes": settings.LAB_QUEUE_MAX_WAIT_S // 60
         }
         ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.QUEUED,), now=now)
     return ended
@@ -300,6 +304,9 @@ def run_execute(
         "log": (result.get("log") or "")[-MAX_LOG_CHARS:],
     }
     error = result.get("error") or ""
+    if error.startswith(SERVICE_TROUBLE):
+        log.error("run %s: %s", run_id, error)  # the details are for the operator, not the learner
+        error = _("The lab’s sandbox is not available right now. Start the experiment again in a minute.")
     plots = {}
     if status == Status.SUCCEEDED:
         try:
@@ -307,7 +314,7 @@ def run_execute(
         except Exception:  # a plot that cannot be drawn must not lose the run's numbers
             log.exception("plots of run %s", run_id)
             error = _("The numbers are complete, but the plots could not be drawn.")
-    _finish(
+    stored = _finish(
         run_id=run_id,
         status=status,
         error=error,
@@ -316,7 +323,7 @@ def run_execute(
         fields=fields,
         plots=plots,
     )
-    return status
+    return status if stored else None  # else the reaper ended it first, and its verdict stands
 
 
 def _numbers(result: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,8 @@ def sse_message(*, event: str, data: str, event_id: int | None = None) -> str:
 class RunStream:
     """What the browser has been sent so far, and what to send next."""
 
-    def __init__(self, *, run_id: int, viewer, after: int, language: str):
+    def __init__(self, *, request: HttpRequest, run_id: int, viewer, after: int, language: str):
+        self.request = request  # the fragments' forms carry its CSRF token
         self.run_id = run_id
         self.viewer = viewer
         self.sent = after
@@ -63,7 +64,7 @@ class RunStream:
             return messages, run.is_final
 
     def _fragment(self, name: str, context: dict) -> str:
-        html = render_to_string(f"lab/run.html#run-{name}", context)
+        html = render_to_string(f"lab/run.html#run-{name}", context, request=self.request)
         return sse_message(event=name, data=html, event_id=self.sent)
 
 
@@ -76,7 +77,11 @@ async def run_events(request: HttpRequest, run_id: int) -> StreamingHttpResponse
     viewer = await request.auser()
     await sync_to_async(selectors.run_for_viewer)(user=viewer, run_id=run_id)  # 404 for others
     stream = RunStream(
-        run_id=run_id, viewer=viewer, after=last_event_id(request), language=translation.get_language() or "en"
+        request=request,
+        run_id=run_id,
+        viewer=viewer,
+        after=last_event_id(request),
+        language=translation.get_language() or "en",
     )
     response = StreamingHttpResponse(_events(stream), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache, no-transform"

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,11 +25,22 @@ from sandbox.spec import DEFAULTS
 TEMPLATES_DIR = Path(presets.__file__).resolve().parent / "templates"
 CODE_TEMPLATES = {"mlp": dict(DEFAULTS), "rnn": dict(presets.SEQUENCE)}
 MAX_COMPARED = 6
+QUEUE_DOWN = gettext_lazy("Experiments cannot be queued right now: the task queue is not reachable. Try again later.")
 
 
-def _home_context(request: HttpRequest, *, form: SpecForm | None = None, code: str = "", template: str = "mlp"):
-    chosen = presets.BY_KEY.get(request.GET.get("preset", ""))
-    course = Course.objects.live().filter(key=request.GET.get("course", "")).first()
+def _home_context(
+    request: HttpRequest,
+    *,
+    form: SpecForm | None = None,
+    code: str = "",
+    template: str = "mlp",
+    tab: str = "",
+    refusal: str = "",
+):
+    # A refused POST shows the form again with what it was given: the preset, the course.
+    query = request.POST if request.method == "POST" else request.GET
+    chosen = presets.BY_KEY.get(query.get("preset", ""))
+    course = Course.objects.live().filter(key=query.get("course", "")).first()
     if form is None:
         form = SpecForm(initial=SpecForm.initial_from(chosen.spec if chosen else {}), gpu=settings.LAB_GPU_WORKERS)
     template = request.GET.get("template", template)
@@ -39,7 +51,8 @@ def _home_context(request: HttpRequest, *, form: SpecForm | None = None, code: s
         "presets": presentation.preset_cards(language=translation.get_language()),
         "chosen": chosen,
         "course": course,
-        "tab": "code" if request.GET.get("tab") == "code" or code else "builder",
+        "tab": tab or ("code" if request.GET.get("tab") == "code" else "builder"),
+        "refusal": refusal,
         "code": code or (TEMPLATES_DIR / f"{template}.py").read_text(),
         "template": template,
         "runs": runs,
@@ -62,12 +75,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def run_create(request: HttpRequest) -> HttpResponse:
+    is_code = "code" in request.POST
     code = request.POST.get("code", "")
     template = request.POST.get("template", "mlp")
     preset = presets.BY_KEY.get(request.POST.get("preset", ""))
     course = Course.objects.live().filter(key=request.POST.get("course", "")).first()
-    form = SpecForm(request.POST if not code else None, gpu=settings.LAB_GPU_WORKERS)
-    if code:
+    form = SpecForm(None if is_code else request.POST, gpu=settings.LAB_GPU_WORKERS)
+    if is_code:
+        if not code.strip():
+            return _form_refused(request, form=form, message=_("Write some code to run first."), code=code, tab="code")
         spec = CODE_TEMPLATES.get(template, CODE_TEMPLATES["mlp"])
     elif form.is_valid():
         spec = form.spec
@@ -77,8 +93,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
     else:
         return _form_refused(request, form=form, message=_("Please correct the marked fields."))
     if health.broker_state() != "ok":
-        message = _("Experiments cannot be queued right now: the task queue is not reachable. Try again later.")
-        return _form_refused(request, form=form, message=message, code=code, template=template)
+        return _form_refused(request, form=form, message=str(QUEUE_DOWN), code=code, template=template, is_code=is_code)
     try:
         run = services.run_create(
             owner=request.user,
@@ -91,13 +106,24 @@ def run_create(request: HttpRequest) -> HttpResponse:
     except services.LabError as error:
         for problem in error.problems:
             form.add_error(None, problem)
-        return _form_refused(request, form=form, message=error.message, code=code, template=template)
+        return _form_refused(request, form=form, message=error.message, code=code, template=template, is_code=is_code)
     return _go_to(request, run)
 
 
-def _form_refused(request: HttpRequest, *, form: SpecForm, message: str, code: str = "", template: str = "mlp"):
-    messages.error(request, message)
-    context = _home_context(request, form=form, code=code, template=template)
+def _form_refused(
+    request: HttpRequest,
+    *,
+    form: SpecForm,
+    message: str,
+    code: str = "",
+    template: str = "mlp",
+    tab: str = "",
+    is_code: bool = False,
+) -> HttpResponse:
+    """The lab's page again, saying why inside the region htmx swaps; 422 for a plain form post."""
+    context = _home_context(
+        request, form=form, code=code, template=template, tab=tab or ("code" if is_code else ""), refusal=message
+    )
     return TemplateResponse(request, "lab/home.html", context, status=422 if not request.htmx else 200)
 
 
@@ -140,6 +166,9 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 @login_required
 def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _own_run(request, run_id)
+    if health.broker_state() != "ok":
+        messages.error(request, QUEUE_DOWN)
+        return redirect(run)
     try:
         again = services.run_retry(run=run, language=translation.get_language())
     except services.LabError as error:
@@ -182,7 +211,7 @@ def run_data(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
 @require_safe
 @login_required
 def compare(request: HttpRequest) -> HttpResponse:
-    ids = [int(value) for value in request.GET.getlist("run") if value.isdigit()][:MAX_COMPARED]
+    ids = list(dict.fromkeys(int(value) for value in request.GET.getlist("run") if value.isdigit()))[:MAX_COMPARED]
     runs = list(selectors.runs_visible_to(user=request.user).filter(pk__in=ids, status="succeeded"))
     runs.sort(key=lambda run: ids.index(run.id))
     profiles = selectors.gradient_profiles(runs=runs)
@@ -199,7 +228,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         ],
         "chosen": ids,
     }
-    if len(ids) < 2:
+    if len(profiles) < 2:
         messages.info(request, _("Choose two or more finished runs to compare."))
     return TemplateResponse(request, "lab/compare.html", context)
 

@@ -119,12 +119,6 @@ def test_it_takes_code_of_exactly_64_kib(learner, create_run):
     assert run.kind == "code" and len(run.code) == 64 * 1024
 
 
-@pytest.mark.xfail(
-    reason="BUG: run_create locks the owner with type(owner).objects; request.user is a SimpleLazyObject, "
-    "whose type has no `objects`",
-    raises=AttributeError,
-    strict=True,
-)
 def test_it_creates_a_run_for_the_user_of_a_request(learner, create_run):
     # What AuthenticationMiddleware puts in request.user, and the views pass on as the owner.
     owner = SimpleLazyObject(lambda: learner)
@@ -149,9 +143,11 @@ def test_it_enqueues_the_run_only_once_the_transaction_commits(learner, django_c
 
 def test_it_fails_the_run_at_once_when_the_queue_cannot_be_reached(learner, django_capture_on_commit_callbacks):
     refused = OperationalError("[Errno 111] Connection refused")
-    with mock.patch.object(run_experiment, "apply_async", side_effect=refused):
-        with django_capture_on_commit_callbacks(execute=True):
-            run = services.run_create(owner=learner, spec=SMALL, language="en")
+    with (
+        mock.patch.object(run_experiment, "apply_async", side_effect=refused),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        run = services.run_create(owner=learner, spec=SMALL, language="en")
 
     run.refresh_from_db()
     assert run.status == "failed" and run.finished_at is not None

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -19,16 +20,7 @@ from tests.lab.conftest import RELU_HE, SMALL, draw_nothing, fake_result, fake_s
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-TEMPLATES_DIR = presets.__file__.rsplit("/", 1)[0] + "/templates"
-# request.user is a SimpleLazyObject; services.run_create locks the owner's row with
-# `type(owner).objects.select_for_update()`, and type() of the proxy is SimpleLazyObject,
-# which has no `objects`: every POST that gets as far as creating a run is a 500.
-LAZY_USER_BUG = pytest.mark.xfail(
-    reason="BUG: services.run_create calls type(owner).objects; for request.user that is SimpleLazyObject "
-    "(AttributeError, 500)",
-    raises=AttributeError,
-    strict=True,
-)
+TEMPLATES_DIR = Path(presets.__file__).resolve().parent / "templates"
 
 
 @pytest.fixture
@@ -62,6 +54,11 @@ def lab_main(response) -> str:
     """The region of the lab page that htmx swaps after a POST (hx-select="#lab-main")."""
     text = response.text
     return text[text.index('<div id="lab-main">') :]
+
+
+def template_code(name: str) -> str:
+    """A code template as the page shows it, HTML-escaped."""
+    return escape((TEMPLATES_DIR / f"{name}.py").read_text())
 
 
 def broker_down(monkeypatch) -> None:
@@ -110,15 +107,22 @@ def test_it_fills_the_builder_with_the_chosen_preset(client, learner):
     assert '<input type="hidden" name="preset" value="relu-he-alive">' in response.text
 
 
+def test_it_carries_the_course_of_a_lesson_link_into_the_form(client, learner, course):
+    client.force_login(learner)
+
+    response = client.get(f"/lab/?preset=sigmoid-vanishes&course={course.key}")
+
+    assert f'<input type="hidden" name="course" value="{course.key}">' in response.text
+
+
 def test_it_shows_the_mlp_template_on_the_code_tab(client, learner):
     client.force_login(learner)
 
     response = client.get("/lab/?tab=code")
 
-    code = open(f"{TEMPLATES_DIR}/mlp.py").read()
     assert '<textarea id="code" name="code"' in response.text
     assert "lab.track(model)" in response.text
-    assert escape(code) in response.text
+    assert template_code("mlp") in response.text
 
 
 def test_it_shows_the_rnn_template_when_chosen(client, learner):
@@ -126,14 +130,13 @@ def test_it_shows_the_rnn_template_when_chosen(client, learner):
 
     response = client.get("/lab/?tab=code&template=rnn")
 
-    assert escape(open(f"{TEMPLATES_DIR}/rnn.py").read()) in response.text
-    assert escape(open(f"{TEMPLATES_DIR}/mlp.py").read()) not in response.text
+    assert template_code("rnn") in response.text
+    assert template_code("mlp") not in response.text
 
 
 # Starting a run
 
 
-@LAZY_USER_BUG
 def test_it_starts_a_run_from_the_builder_and_goes_to_its_page(client, learner):
     client.force_login(learner)
 
@@ -146,7 +149,6 @@ def test_it_starts_a_run_from_the_builder_and_goes_to_its_page(client, learner):
     assert run.spec == spec_validate(SMALL)
 
 
-@LAZY_USER_BUG
 def test_it_answers_htmx_with_a_redirect_header(client, learner):
     client.force_login(learner)
 
@@ -179,7 +181,6 @@ def test_it_answers_htmx_with_the_form_and_its_errors(client, learner):
     assert not ExperimentRun.objects.exists()
 
 
-@LAZY_USER_BUG
 def test_it_keeps_the_preset_of_an_unchanged_spec(client, learner):
     client.force_login(learner)
 
@@ -188,7 +189,6 @@ def test_it_keeps_the_preset_of_an_unchanged_spec(client, learner):
     assert ExperimentRun.objects.get(owner=learner).preset == "relu-he-alive"
 
 
-@LAZY_USER_BUG
 def test_it_drops_the_preset_of_a_changed_spec(client, learner):
     client.force_login(learner)
 
@@ -198,7 +198,6 @@ def test_it_drops_the_preset_of_a_changed_spec(client, learner):
     assert run.preset == "" and run.spec["model"]["depth"] == 5
 
 
-@LAZY_USER_BUG
 def test_it_ties_a_run_started_from_a_course_to_the_course(client, learner, course):
     client.force_login(learner)
 
@@ -207,7 +206,6 @@ def test_it_ties_a_run_started_from_a_course_to_the_course(client, learner, cour
     assert ExperimentRun.objects.get(owner=learner).course == course
 
 
-@LAZY_USER_BUG
 def test_it_starts_a_run_of_the_learners_own_code(client, learner):
     client.force_login(learner)
     code = "import torch\nprint('hello')\n"
@@ -219,7 +217,6 @@ def test_it_starts_a_run_of_the_learners_own_code(client, learner):
     assert run.spec == spec_validate(DEFAULTS)
 
 
-@LAZY_USER_BUG
 def test_it_refuses_a_run_beyond_the_active_runs_limit(client, learner, create_run, settings):
     settings.LAB_MAX_ACTIVE_RUNS = 2
     create_run(learner)
@@ -233,11 +230,6 @@ def test_it_refuses_a_run_beyond_the_active_runs_limit(client, learner, create_r
     assert ExperimentRun.objects.filter(owner=learner).count() == 2
 
 
-@pytest.mark.xfail(
-    reason="BUG: the refusal is a Django message, rendered by base.html outside #lab-main, which is all the "
-    "htmx form swaps (hx-select); home.html's {% if refusal %} block inside #lab-main is never filled",
-    strict=True,
-)
 def test_it_shows_an_htmx_learner_why_the_run_was_refused(client, learner):
     client.force_login(learner)
 
@@ -256,6 +248,34 @@ def test_it_refuses_code_over_64_kib_saying_why(client, learner):
     assert response.status_code == 422
     assert "The code is longer than 64 KiB." in response.text
     assert not ExperimentRun.objects.exists()
+
+
+def test_it_keeps_the_course_in_the_form_after_a_refusal(client, learner, course):
+    client.force_login(learner)
+
+    response = client.post("/lab/runs", form_data(model__depth=0, course=course.key))
+
+    assert f'<input type="hidden" name="course" value="{course.key}">' in lab_main(response)
+
+
+def test_it_keeps_the_preset_in_the_form_after_a_refusal(client, learner, create_run, settings):
+    settings.LAB_MAX_ACTIVE_RUNS = 2
+    create_run(learner)
+    create_run(learner)
+    client.force_login(learner)
+
+    response = client.post("/lab/runs", form_data(RELU_HE, preset="relu-he-alive"))
+
+    assert '<input type="hidden" name="preset" value="relu-he-alive">' in lab_main(response)
+
+
+def test_it_gives_a_code_run_of_the_rnn_template_the_sequence_spec(client, learner):
+    client.force_login(learner)
+
+    client.post("/lab/runs", {"code": "print('rnn')\n", "template": "rnn"})
+
+    run = ExperimentRun.objects.get(owner=learner)
+    assert run.kind == "code" and run.spec == spec_validate(presets.SEQUENCE)
 
 
 def test_it_refuses_a_run_while_the_task_queue_is_down(client, learner, monkeypatch):

@@ -114,3 +114,21 @@ class RunPlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.name}"
+
+
+class Prediction(models.Model):
+    """A learner's prediction for a prediction question, graded by the run it started."""
+
+    run = models.OneToOneField(ExperimentRun, on_delete=models.CASCADE, related_name="prediction")
+    question = models.ForeignKey("quizzes.Question", on_delete=models.CASCADE, related_name="predictions")
+    value = models.FloatField(_("predicted value"))
+    measured = models.FloatField(_("measured value"), null=True, blank=True)
+    correct = models.BooleanField(_("correct"), null=True, blank=True)
+    graded_at = models.DateTimeField(_("graded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("prediction")
+        verbose_name_plural = _("predictions")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.value:g} (run {self.run_id})"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from lab import selectors
 from lab.charts import live_chart
-from lab.models import ExperimentRun
+from lab.models import ExperimentRun, Prediction
 from sandbox import presets
 
 PLOT_TITLES = {
@@ -40,6 +40,11 @@ def presets_for_lesson(*, course: str, numbers: set[int], language: str) -> list
     if course != PRESETS_COURSE:
         return []
     return [card for card in preset_cards(language=language) if numbers & set(card["facts"])]
+
+
+def translated(texts: dict[str, str]) -> str:
+    """A text of the content files in the current language."""
+    return texts.get(_lang()[:2]) or texts["en"]
 
 
 def run_label(run: ExperimentRun) -> str:
@@ -110,9 +115,25 @@ def run_context(*, run: ExperimentRun, viewer) -> dict[str, Any]:
         # A criterion with no baseline can be judged from this run alone.
         "holds": preset.holds(run.result, None) if preset and run.result and preset.baseline is None else None,
         "is_owner": run.owner_id == viewer.id,
+        "prediction": _prediction(run),
         "label": run_label(run),
     }
 
 
 def _lang() -> str:
     return translation.get_language() or "en"
+
+
+def _prediction(run: ExperimentRun) -> dict[str, Any] | None:
+    prediction = Prediction.objects.select_related("question").filter(run=run).first()
+    if prediction is None:
+        return None
+    return {
+        "prompt": prediction.question.prompt,
+        "value": f"{prediction.value:g}",
+        "measured": f"{prediction.measured:.1f}" if prediction.measured is not None else None,
+        "correct": prediction.correct,
+        "tolerance": f"{prediction.question.data['tolerance']:g}",
+        "unit": translated(prediction.question.data["unit"]),
+        "explanation": prediction.question.explanation,
+    }

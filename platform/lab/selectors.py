@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from lab.models import ExperimentRun, RunEvent
+from sandbox import presets
 
 Status = ExperimentRun.Status
 
@@ -83,18 +84,30 @@ def progress_of(events: list[RunEvent]) -> dict[str, Any]:
 
 
 def depth_ratio(result: dict[str, Any]) -> float | None:
-    """First layer's gradient over the last layer's, at the last recorded step with both finite."""
-    for row in reversed(result.get("grad_norm") or []):
-        first, last = row[0], row[-1]
-        if first is not None and last:
-            return first / last
-    return None
+    """The first hidden layer's gradient over the last one's: the presets' own measure (median over steps)."""
+    return presets.depth_ratio(result) or None
+
+
+def sequence_ratio(result: dict[str, Any]) -> float | None:
+    """The gradient at the first time step over the last one's (recurrent nets), median over steps."""
+    return presets.sequence_ratio(result) or None
 
 
 def orders_of_magnitude(ratio: float | None) -> float | None:
+    """How many powers of ten smaller than 1 the ratio is: 1e-6 → 6.0."""
     if ratio is None or ratio <= 0:
         return None
     return -math.log10(ratio)
+
+
+MEASURES = {
+    "depth_orders": lambda result: orders_of_magnitude(depth_ratio(result)),
+    "sequence_orders": lambda result: orders_of_magnitude(sequence_ratio(result)),
+}
+
+
+def measured_value(*, measure: str, result: dict[str, Any]) -> float | None:
+    return MEASURES[measure](result)
 
 
 def gradient_profiles(*, runs: list[ExperimentRun]) -> list[dict[str, Any]]:
@@ -105,7 +118,7 @@ def gradient_profiles(*, runs: list[ExperimentRun]) -> list[dict[str, Any]]:
         rows = result.get("grad_norm") or []
         if not rows:
             continue
-        ratio = depth_ratio({"grad_norm": [rows[-1]]})
+        ratio = depth_ratio({"grad_norm": [rows[-1]]})  # at that step only
         profiles.append(
             {
                 "run": run,
@@ -116,3 +129,14 @@ def gradient_profiles(*, runs: list[ExperimentRun]) -> list[dict[str, Any]]:
             }
         )
     return profiles
+
+
+def prediction_questions(*, preset: str) -> list:
+    """The live prediction questions that a run of `preset` answers."""
+    from quizzes.models import Question
+
+    return list(
+        Question.objects.live()
+        .filter(type=Question.Type.PREDICTION, data__preset=preset)
+        .order_by("course", "position")
+    )

@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lab import selectors, wakeups
-from lab.models import ExperimentRun, RunEvent, RunPlot
+from lab.models import ExperimentRun, Prediction, RunEvent, RunPlot
+from quizzes import grading
+from sandbox import presets
 from sandbox.spec import SpecError, spec_validate
 
 log = logging.getLogger(__name__)
@@ -163,9 +165,34 @@ def _finish(
         run.save()
         for name, svg in (plots or {}).items():
             RunPlot.objects.create(run=run, name=name, svg=svg)
+        _prediction_grade(run=run, now=now)
         event = _event_add(run=run, kind=RunEvent.Kind.FINISHED, data={"status": status})
         _publish_on_commit(run.id, event.seq)
     return True
+
+
+def prediction_make(*, owner, question, value: float, language: str = "en") -> ExperimentRun:
+    """Store the learner's prediction and start the run of the question's preset that grades it."""
+    preset = presets.BY_KEY[question.data["preset"]]
+    with transaction.atomic():
+        run = run_create(owner=owner, spec=preset.spec, preset=preset.key, course=question.course, language=language)
+        Prediction.objects.create(run=run, question=question, value=value)
+    return run
+
+
+def _prediction_grade(*, run: ExperimentRun, now: dt.datetime) -> None:
+    """Grade the run's prediction, if it has one, from the numbers it measured (a spec run: no learner code)."""
+    prediction = Prediction.objects.select_related("question").filter(run=run, graded_at=None).first()
+    if prediction is None or not run.result or run.kind != ExperimentRun.Kind.SPEC:
+        return
+    data = prediction.question.data
+    measured = selectors.measured_value(measure=data["measure"], result=run.result)
+    if measured is None:
+        return
+    prediction.measured = measured
+    prediction.correct = grading.prediction_grade(data, prediction.value, measured).correct
+    prediction.graded_at = now
+    prediction.save(update_fields=["measured", "correct", "graded_at"])
 
 
 def run_cancel(*, run: ExperimentRun, now: dt.datetime | None = None) -> ExperimentRun:
@@ -182,15 +209,19 @@ def run_cancel(*, run: ExperimentRun, now: dt.datetime | None = None) -> Experim
 
 
 def run_retry(*, run: ExperimentRun, language: str) -> ExperimentRun:
-    return run_create(
-        owner=run.owner,
-        spec=run.spec,
-        code=run.code,
-        preset=run.preset,
-        course=run.course,
-        language=language,
-        retry_of=run,
-    )
+    """The same experiment again; a prediction it was to grade moves to the new run."""
+    with transaction.atomic():
+        again = run_create(
+            owner=run.owner,
+            spec=run.spec,
+            code=run.code,
+            preset=run.preset,
+            course=run.course,
+            language=language,
+            retry_of=run,
+        )
+        Prediction.objects.filter(run=run, graded_at=None).update(run=again)
+    return again
 
 
 def run_reap(*, now: dt.datetime | None = None) -> int:

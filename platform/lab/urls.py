@@ -6,6 +6,7 @@ app_name = "lab"
 urlpatterns = [
     path("", views.home, name="home"),
     path("runs", views.run_create, name="run_create"),
+    path("predictions", views.prediction_create, name="prediction_create"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
     path("runs/<int:run_id>/events", streams.run_events, name="run_events"),
     path("runs/<int:run_id>/cancel", views.run_cancel, name="run_cancel"),

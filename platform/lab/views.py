@@ -19,6 +19,8 @@ from lab import presentation, selectors, services
 from lab.charts import comparison_chart, shade
 from lab.forms import SpecForm
 from lab.models import ExperimentRun
+from quizzes import grading
+from quizzes.models import Question
 from sandbox import presets
 from sandbox.spec import DEFAULTS
 
@@ -51,6 +53,10 @@ def _home_context(
         "presets": presentation.preset_cards(language=translation.get_language()),
         "chosen": chosen,
         "course": course,
+        "predictions": [
+            (question, presentation.translated(question.data["unit"]))
+            for question in (selectors.prediction_questions(preset=chosen.key) if chosen else [])
+        ],
         "tab": tab or ("code" if request.GET.get("tab") == "code" else "builder"),
         "refusal": refusal,
         "code": code or (TEMPLATES_DIR / f"{template}.py").read_text(),
@@ -133,6 +139,28 @@ def _go_to(request: HttpRequest, run: ExperimentRun) -> HttpResponse:
         response["HX-Redirect"] = run.get_absolute_url()
         return response
     return redirect(run)
+
+
+@require_POST
+@login_required
+def prediction_create(request: HttpRequest) -> HttpResponse:
+    question = get_object_or_404(
+        Question.objects.live().filter(type=Question.Type.PREDICTION), pk=request.POST.get("question", "")
+    )
+    form = SpecForm(initial=SpecForm.initial_from(presets.BY_KEY[question.data["preset"]].spec))
+    try:
+        value = grading.parse_answer(question.type, question.data, request.POST)
+    except grading.AnswerError:
+        return _form_refused(request, form=form, message=_("Enter your prediction as a number, for example 6 or 2.5."))
+    if health.broker_state() != "ok":
+        return _form_refused(request, form=form, message=str(QUEUE_DOWN))
+    try:
+        run = services.prediction_make(
+            owner=request.user, question=question, value=value, language=translation.get_language()
+        )
+    except services.LabError as error:
+        return _form_refused(request, form=form, message=error.message)
+    return _go_to(request, run)
 
 
 @require_safe

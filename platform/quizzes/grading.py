@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching")
+TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching", "prediction")
 
 
 class AnswerError(ValueError):
@@ -100,7 +100,7 @@ def parse_answer(kind: str, data: dict[str, Any], form: Any) -> Any:
         if len(text) > 200:
             raise AnswerError("answer", "too-long")
         return text.strip()
-    if kind == "numeric":
+    if kind in ("numeric", "prediction"):
         text = one("answer")
         number = parse_number(text)
         if number is None or len(text) > 50:
@@ -163,6 +163,12 @@ def _numeric(data, answer) -> Grade:
     # A small relative slack so that 0.1 + 0.2 style rounding never costs a mark.
     slack = data["tolerance"] + 1e-9 * max(1.0, abs(data["value"]))
     right = abs(answer - data["value"]) <= slack
+    return Grade(1.0 if right else 0.0, [] if right else ["if_wrong"])
+
+
+def prediction_grade(data: dict[str, Any], answer: float, measured: float) -> Grade:
+    """A prediction against what the run measured: right within the question's tolerance."""
+    right = abs(answer - measured) <= data["tolerance"] + 1e-9
     return Grade(1.0 if right else 0.0, [] if right else ["if_wrong"])
 
 

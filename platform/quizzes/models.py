@@ -19,6 +19,10 @@ class Question(models.Model):
         NUMERIC = "numeric", _("Number")
         ORDERING = "ordering", _("Ordering")
         MATCHING = "matching", _("Matching")
+        PREDICTION = "prediction", _("Prediction, checked by an experiment")
+
+    # Predictions are answered in the lab, where a run grades them; quizzes take the others.
+    QUIZ_TYPES = tuple(value for value in Type.values if value != "prediction")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
     lesson = models.ForeignKey(

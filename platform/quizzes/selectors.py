@@ -14,7 +14,7 @@ from quizzes.models import Attempt, Question, Quiz, Response
 
 
 def pool_candidates(*, quiz: Quiz) -> QuerySet[Question]:
-    questions = quiz.course.questions.live()
+    questions = quiz.course.questions.live().filter(type__in=Question.QUIZ_TYPES)
     if quiz.pool_lessons:
         questions = questions.filter(facts__lesson__key__in=quiz.pool_lessons)
     if quiz.pool_facts:
@@ -83,7 +83,9 @@ class Mastery:
 def _question_facts(course: Course) -> dict[int, list[int]]:
     """Question id -> the ids of its facts, for the live questions of the course."""
     question_facts = defaultdict(list)
-    links = Question.facts.through.objects.filter(question__course=course, question__retired_at__isnull=True)
+    links = Question.facts.through.objects.filter(
+        question__course=course, question__retired_at__isnull=True, question__type__in=Question.QUIZ_TYPES
+    )
     for question_id, fact_id in links.values_list("question_id", "fact_id"):
         question_facts[question_id].append(fact_id)
     return question_facts

@@ -134,12 +134,13 @@ class Worker:
             "--hostname",
             f"test-{self.broker}@%h",
         ]
+        offset = self.log.stat().st_size if self.log.exists() else 0  # a restart reads its own lines
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         deadline = time.monotonic() + 60
-        while b"ready." not in self.log.read_bytes():
+        while b"ready." not in self.log.read_bytes()[offset:]:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the worker did not start:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.1)

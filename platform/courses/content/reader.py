@@ -24,7 +24,7 @@ _SOURCES = TypeAdapter(list[SourceEntry])
 _QUESTIONS = TypeAdapter(list[QuestionEntry])
 _QUIZZES = TypeAdapter(list[QuizEntry])
 _CARDS = TypeAdapter(list[CardEntry])
-QUESTION_TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching")
+QUESTION_TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching", "prediction")
 CARD_TYPES = ("basic", "reversed", "cloze")
 
 
@@ -257,6 +257,7 @@ class _Reader:
     def _check_quizzes(self, course: CourseContent, question_keys: dict[str, Path]) -> None:
         lessons = {lesson.key for lesson in course.lessons}
         facts = {fact.key for lesson in course.lessons for fact in lesson.meta.facts}
+        predictions = {q.key for lesson in course.lessons for q in lesson.questions if q.type == "prediction"}
         seen: set[str] = set()
         for index, quiz in enumerate(course.quizzes):
 
@@ -275,6 +276,10 @@ class _Reader:
             for position, key in enumerate(quiz.questions or []):
                 if key not in question_keys:
                     problem(("questions", position), f"unknown question {key!r}")
+                elif key in predictions:
+                    problem(
+                        ("questions", position), f"{key!r} is a prediction: it is answered in the lab, not in a quiz"
+                    )
                 elif key in (quiz.questions or [])[:position]:
                     problem(("questions", position), f"the question {key!r} is listed twice")
             if quiz.questions == []:

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -132,8 +132,39 @@ class Matching(QuestionBase):
     pairs: list[MatchPair] = Field(min_length=2, max_length=10)
 
 
+class Prediction(QuestionBase):
+    """Answered in the lab, not in a quiz: the learner predicts a figure, then runs the preset.
+
+    The run grades the prediction: right when the measured figure is within `tolerance`.
+    """
+
+    type: Literal["prediction"]
+    preset: Slug
+    measure: Literal["depth_orders", "sequence_orders"]
+    tolerance: float = Field(gt=0)
+    unit: Translated
+
+    @field_validator("preset")
+    @classmethod
+    def preset_exists(cls, key: str) -> str:
+        from sandbox.presets import BY_KEY
+
+        if key not in BY_KEY:
+            raise ValueError(f"no preset is called {key!r}; there are: {', '.join(BY_KEY)}")
+        return key
+
+    @model_validator(mode="after")
+    def measure_fits_preset(self) -> "Prediction":
+        from sandbox.presets import BY_KEY
+
+        recurrent = BY_KEY[self.preset].spec.get("model", {}).get("arch") in ("rnn", "lstm")
+        if self.measure == "sequence_orders" and not recurrent:
+            raise ValueError(f"measure: sequence_orders needs a recurrent preset, and {self.preset!r} is not one")
+        return self
+
+
 QuestionEntry = Annotated[
-    SingleChoice | MultipleChoice | TrueFalse | ShortAnswer | Numeric | Ordering | Matching,
+    SingleChoice | MultipleChoice | TrueFalse | ShortAnswer | Numeric | Ordering | Matching | Prediction,
     Field(discriminator="type"),
 ]
 

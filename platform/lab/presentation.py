@@ -85,7 +85,7 @@ def measured(run: ExperimentRun) -> list[tuple[str, str]]:
     figures = []
     ratio = selectors.depth_ratio(run.result)
     if ratio is not None:
-        figures.append((_("first layer ÷ last layer gradient"), f"{ratio:.2g}"))
+        figures.append((_("first ÷ last hidden layer gradient"), f"{ratio:.2g}"))
         orders = selectors.orders_of_magnitude(ratio)
         if orders is not None:
             figures.append((_("orders of magnitude smaller"), f"{orders:.1f}"))

@@ -77,7 +77,7 @@ def test_a_learner_watches_the_gradients_vanish_and_compares_two_runs(lena, brow
     # ReLU with He initialisation, as the preset has it.
     _run_preset(page, site, "relu-he-alive")
     expect(page.locator("#run-status")).to_contain_text("Finished.", timeout=60_000)
-    expect(page.locator(".measured")).to_contain_text("first layer ÷ last layer gradient")
+    expect(page.locator(".measured")).to_contain_text("first ÷ last hidden layer gradient")
 
     page.goto(site + "/lab/")
     boxes = page.get_by_label("Compare run")

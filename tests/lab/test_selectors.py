@@ -207,25 +207,34 @@ def test_it_reports_nothing_done_before_the_first_progress():
 # The figures of a result
 
 
-def test_it_divides_the_first_layers_gradient_by_the_last_ones():
-    assert selectors.depth_ratio({"grad_norm": [[1.0, 1.0], [1e-6, 1e-3, 1e-2]]}) == pytest.approx(1e-4)
+def test_it_divides_the_first_hidden_layers_gradient_by_the_last_ones_median_over_steps():
+    # The output layer (last column) is left out: the presets compare hidden layers.
+    rows = [[1e-6, 1e-2, 5.0], [1e-5, 1e-2, 5.0], [1e-4, 1e-2, 5.0]]
+
+    assert selectors.depth_ratio({"grad_norm": rows}) == pytest.approx(1e-3)
 
 
 def test_it_skips_rows_whose_first_gradient_is_missing():
-    result = {"grad_norm": [[1e-6, 1e-2], [None, 1e-2]]}
+    result = {"grad_norm": [[1e-6, 1e-2, 1.0], [None, 1e-2, 1.0]]}
 
     assert selectors.depth_ratio(result) == pytest.approx(1e-4)
 
 
-def test_it_skips_rows_whose_last_gradient_is_zero():
-    result = {"grad_norm": [[1e-6, 1e-2], [1e-3, 0.0]]}
+def test_it_skips_rows_whose_last_hidden_gradient_is_zero():
+    result = {"grad_norm": [[1e-6, 1e-2, 1.0], [1e-3, 0.0, 1.0]]}
 
     assert selectors.depth_ratio(result) == pytest.approx(1e-4)
 
 
 def test_it_has_no_ratio_without_a_usable_row():
-    assert selectors.depth_ratio({"grad_norm": [[None, 1.0], [1.0, 0.0]]}) is None
+    assert selectors.depth_ratio({"grad_norm": [[None, 1.0, 1.0], [1.0, 0.0, 1.0]]}) is None
     assert selectors.depth_ratio({"grad_norm": []}) is None
+
+
+def test_it_measures_the_sequence_from_the_first_time_step_to_the_last():
+    result = {"seq_grad_norm": [[1e-4, 1e-2, 1.0], [1e-2, 1e-1, 1.0], [1e-3, 1.0, 1.0]]}
+
+    assert selectors.measured_value(measure="sequence_orders", result=result) == pytest.approx(3.0)
 
 
 def test_it_turns_a_ratio_into_orders_of_magnitude():
@@ -248,7 +257,8 @@ def test_it_profiles_each_runs_gradients_at_its_last_recorded_step(learner, crea
     assert profiles[0]["layers"] == ["layer1", "layer2", "layer3", "layer4"]
     assert profiles[0]["values"] == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1])
     assert (profiles[0]["step"], profiles[1]["step"]) == (4, 2)
-    assert (profiles[0]["ratio"], profiles[1]["ratio"]) == ("0.001", "0.1")
+    # At the last step, first hidden layer over last hidden layer: 1e-4 / 1e-2, and 1e-2 alone.
+    assert (profiles[0]["ratio"], profiles[1]["ratio"]) == ("0.01", "1")
 
 
 def test_it_leaves_runs_without_numbers_out_of_the_profiles(learner, create_run):
@@ -260,7 +270,7 @@ def test_it_leaves_runs_without_numbers_out_of_the_profiles(learner, create_run)
 
 
 def test_it_shows_a_dash_for_a_profile_without_a_ratio(learner, create_run):
-    run = execute(create_run(learner), fake_result(layers=2, steps=1, grad_norm=[[1e-3, 0.0]]))
+    run = execute(create_run(learner), fake_result(layers=3, steps=1, grad_norm=[[1e-3, 0.0, 1.0]]))
 
     [profile] = selectors.gradient_profiles(runs=[run])
 

@@ -329,8 +329,8 @@ def test_it_shows_a_finished_runs_figures(client, learner, finished_run):
 
     text = " ".join(response.text.split())
     assert "Finished." in text
-    assert "<dt>first layer ÷ last layer gradient</dt><dd>0.01</dd>" in text
-    assert "<dt>orders of magnitude smaller</dt><dd>2.0</dd>" in text
+    assert "<dt>first ÷ last hidden layer gradient</dt><dd>0.1</dd>" in text
+    assert "<dt>orders of magnitude smaller</dt><dd>1.0</dd>" in text
     assert "<dt>final loss</dt><dd>0.68</dd>" in text
 
 

@@ -160,18 +160,24 @@ class SpecForm(forms.Form):
 
 # The spec's own messages for combinations that cannot run, in the learner's language.
 COMBINATION_MESSAGES = [
-    (r"(\w+) is a task for arch mlp", _("%(1)s is a task for an MLP; recurrent nets take parity or copy.")),
+    (r"(?P<task>\w+) is a task for arch mlp", _("%(task)s is a task for an MLP; recurrent nets take parity or copy.")),
     (r"copy is a sequence task", _("copy is a sequence task for an RNN or LSTM.")),
     (
         r"batch normalisation is for arch mlp",
-        _("Batch normalisation is for an MLP; recurrent nets take none or layer."),
+        _("Batch normalisation is for an MLP; recurrent nets take no normalisation or layer normalisation."),
     ),
     (r"residual connections are for arch mlp", _("Residual connections are for an MLP.")),
     (r"recurrent nets stack at most 8 layers", _("Recurrent nets stack at most 8 layers.")),
-    (r"parity for arch mlp takes at most 64 bits", _("Parity for an MLP takes at most 64 bits.")),
     (
-        r"this spec would record (\d+) numbers",
-        _("This would record %(1)s numbers, more than 20,000: record fewer steps or use fewer steps or layers."),
+        r"parity for arch mlp takes at most 64 bits",
+        _("For an MLP, the parity task takes sequences of at most 64 bits."),
+    ),
+    (
+        r"this spec would record (?P<count>\d+) numbers",
+        _(
+            "This would record %(count)s numbers, more than 20,000: record less often"
+            " (a larger “Record every n-th step”), or use fewer steps or layers."
+        ),
     ),
 ]
 
@@ -180,7 +186,7 @@ def translated_problem(field: str, message: str) -> str:
     for pattern, translated in COMBINATION_MESSAGES:
         found = re.match(pattern, message)
         if found:
-            return str(translated) % {str(i): group for i, group in enumerate(found.groups(), start=1)}
+            return str(translated) % found.groupdict()
     if form_name(field) not in FIELD_NAMES:
         return f"{field}: {message}"
     return message

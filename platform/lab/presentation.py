@@ -4,9 +4,11 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lab import selectors
 from lab.charts import live_chart
+from lab.forms import CHOICE_LABELS
 from lab.models import ExperimentRun, Prediction
 from sandbox import presets
 
@@ -54,10 +56,15 @@ def run_label(run: ExperimentRun) -> str:
     if run.preset:
         return f"#{run.id} {run.preset}"
     model = run.spec["model"]
-    parts = [model["arch"].upper(), _("%(depth)d layers") % {"depth": model["depth"]}, model["activation"]]
-    parts.append(model["init"])
+    depth = model["depth"]
+    parts = [
+        model["arch"].upper(),
+        ngettext("%(count)d layer", "%(count)d layers", depth) % {"count": depth},
+        str(CHOICE_LABELS[model["activation"]]),
+        str(CHOICE_LABELS[model["init"]]),
+    ]
     if model["norm"] != "none":
-        parts.append(_("%(norm)s norm") % {"norm": model["norm"]})
+        parts.append(str(CHOICE_LABELS[model["norm"]]))
     if model.get("residual"):
         parts.append(_("residual"))
     return f"#{run.id} " + " · ".join(parts)

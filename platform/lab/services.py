@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lab import selectors, wakeups
 from lab.models import ExperimentRun, Prediction, RunEvent, RunPlot
@@ -37,6 +38,11 @@ FINAL_STATUS = {
 
 # How sandbox.client's own failures begin (the service down or misbehaving, not the run).
 SERVICE_TROUBLE = ("the sandbox service", "the connection to the sandbox service")
+
+
+def minutes_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 class LabError(Exception):
@@ -84,23 +90,24 @@ def run_create(
     if len(code.encode()) > MAX_CODE_BYTES:
         raise LabError("invalid", _("The code is longer than %(limit)d KiB.") % {"limit": MAX_CODE_BYTES // 1024})
     if spec["device"] == "cuda" and not settings.LAB_GPU_WORKERS:
-        raise LabError("no_gpu", _("This server has no GPU workers: choose the device “auto” or “CPU”."))
+        raise LabError("no_gpu", _("This server has no GPU workers: choose the device “automatic” or “CPU”."))
     with transaction.atomic():
         # One learner's runs are created one at a time, so two quick clicks cannot both pass the limits.
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         active = selectors.active_run_count(user=owner)
         if active >= settings.LAB_MAX_ACTIVE_RUNS:
-            raise LabError(
-                "too_many",
-                _("You already have %(count)d experiments queued or running; wait for one to finish or cancel it.")
-                % {"count": active},
+            message = ngettext(
+                "You already have %(count)d experiment queued or running; wait for it to finish or cancel it.",
+                "You already have %(count)d experiments queued or running; wait for one to finish or cancel it.",
+                active,
             )
+            raise LabError("too_many", message % {"count": active})
         left = settings.LAB_DAILY_COMPUTE_S - selectors.compute_used_today(user=owner, now=now)
         if left < 1:
             raise LabError(
                 "budget",
-                _("You have used today’s compute time (%(minutes)d minutes); it is renewed at midnight UTC.")
-                % {"minutes": settings.LAB_DAILY_COMPUTE_S // 60},
+                _("You have used today’s compute time (%(duration)s); it is renewed at midnight UTC.")
+                % {"duration": minutes_text(settings.LAB_DAILY_COMPUTE_S)},
             )
         run = ExperimentRun.objects.create(
             owner=owner,
@@ -238,8 +245,8 @@ def run_reap(*, now: dt.datetime | None = None) -> int:
         ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.RUNNING,), now=now)
     waited_since = now - dt.timedelta(seconds=settings.LAB_QUEUE_MAX_WAIT_S)
     for run in ExperimentRun.objects.filter(status=Status.QUEUED, created_at__lt=waited_since):
-        message = _("No worker took this experiment for %(minutes)d minutes, so it was taken out of the queue.") % {
-            "minutes": settings.LAB_QUEUE_MAX_WAIT_S // 60
+        message = _("No worker took this experiment for %(duration)s, so it was taken out of the queue.") % {
+            "duration": minutes_text(settings.LAB_QUEUE_MAX_WAIT_S)
         }
         ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.QUEUED,), now=now)
     return ended

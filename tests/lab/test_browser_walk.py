@@ -89,3 +89,25 @@ def test_a_learner_watches_the_gradients_vanish_and_compares_two_runs(lena, brow
     expect(page.locator("svg.chart-compare polyline")).to_have_count(2)
     expect(page.locator("table.runs")).to_contain_text("relu")
     shot(page, "lab-compare")
+
+    # A prediction, graded by the run it starts.
+    page.goto(f"{site}/lab/?preset=relu-he-alive")
+    page.get_by_label("Your prediction").fill("0")
+    page.get_by_role("button", name="Predict and run").click()
+    expect(page.locator(".verdict-block")).to_contain_text("Your prediction was right", timeout=60_000)
+    shot(page, "lab-prediction")
+
+
+def test_a_browser_without_server_sent_events_polls_until_the_run_is_final(lena, browser, site):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="en-GB", viewport={"width": 390, "height": 800})
+    page.add_init_script("delete window.EventSource")
+    _log_in(page, site)
+    _run_preset(page, site, "tanh-vanishes", steps=300)  # long enough to be caught running
+    expect(page.locator("#run")).to_have_attribute("hx-trigger", "every 1s")
+    expect(page.locator("#run-final img").first).to_be_visible(timeout=60_000)
+    expect(page.locator("#run-status")).to_contain_text("Finished.")
+    assert page.evaluate("window.stillTheSamePage") is True, "the page was reloaded"
+    expect(page.locator("#run")).not_to_have_attribute("hx-trigger", "every 1s")
+    shot(page, "lab-run-polled-phone")

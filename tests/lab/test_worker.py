@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from lab import services
 from lab.models import ExperimentRun, RunEvent
+from tests.conftest import ROOT
 from tests.lab.conftest import SIGMOID, events_of, wait_for
 
 pytestmark = [pytest.mark.slow]
@@ -75,3 +76,18 @@ def test_it_ends_the_run_of_a_killed_worker_and_starts_it_again(
     worker.start()
     worker.enqueue(again)
     assert _final(again).status == "succeeded"
+
+
+def test_it_runs_a_learners_code_and_reports_their_error_with_its_line(
+    worker, learner, django_capture_on_commit_callbacks
+):
+    template = (ROOT / "sandbox" / "templates" / "mlp.py").read_text()
+    good = _create(learner, {}, django_capture_on_commit_callbacks, code=template.replace("20, 64", "4, 16"))
+    broken = _create(learner, {}, django_capture_on_commit_callbacks, code="import torch\n\nx = torch.ones(2) @ None\n")
+    worker.enqueue(good)
+    worker.enqueue(broken)
+
+    assert _final(good).status == "succeeded", good.error
+    assert len(good.result["layers"]) == 5 and good.plots.count() == 3
+    assert _final(broken).status == "failed"
+    assert broken.error_line == 3 and "TypeError" in broken.error

@@ -75,12 +75,17 @@ def plots_render(*, result: dict[str, Any], language: str) -> dict[str, str]:
 # ---------------------------------------------------------------- the plots
 
 
-def _gradient_profile(figure: Figure, result: dict[str, Any]) -> str:
-    title = _("Gradient norm per layer")
+def _axes(figure: Figure, *, title: str, x: str, y: str) -> Axes:
     ax = figure.add_subplot()
     ax.set_title(title)
-    ax.set_xlabel(_("layer, from input to output"))
-    ax.set_ylabel(_("gradient norm ‖∇W‖ (log scale)"))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    return ax
+
+
+def _gradient_profile(figure: Figure, result: dict[str, Any]) -> str:
+    title = _("Gradient norm per layer")
+    ax = _axes(figure, title=title, x=_("layer, from input to output"), y=_("gradient norm ‖∇W‖ (log scale)"))
     norms = _grid(result["grad_norm"], width=len(result["layers"]))
     if not _lines(ax, norms, steps=result["steps"]):
         _nothing(ax)
@@ -92,10 +97,7 @@ def _gradient_profile(figure: Figure, result: dict[str, Any]) -> str:
 
 def _heatmap(figure: Figure, result: dict[str, Any]) -> str:
     title = _("Gradient norm per layer over training")
-    ax = figure.add_subplot()
-    ax.set_title(title)
-    ax.set_xlabel(_("training step"))
-    ax.set_ylabel(_("layer (input at the bottom)"))
+    ax = _axes(figure, title=title, x=_("training step"), y=_("layer (input at the bottom)"))
     norms = _grid(result["grad_norm"], width=len(result["layers"])).T  # layers × steps
     positive = _positive(norms)
     if not positive.any():
@@ -156,10 +158,7 @@ def _loss(figure: Figure, result: dict[str, Any]) -> str:
 
 def _sequence(figure: Figure, result: dict[str, Any]) -> str:
     title = _("Gradient norm through time")
-    ax = figure.add_subplot()
-    ax.set_title(title)
-    ax.set_xlabel(_("time step, from first to last"))
-    ax.set_ylabel(_("gradient norm ‖∂L/∂hₜ‖ (log scale)"))
+    ax = _axes(figure, title=title, x=_("time step, from first to last"), y=_("gradient norm ‖∂L/∂hₜ‖ (log scale)"))
     rows = result["seq_grad_norm"]
     width = max((len(row) for row in rows), default=0)
     if not _lines(ax, _grid(rows, width=width), steps=result["steps"]):

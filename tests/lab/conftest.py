@@ -74,6 +74,26 @@ def draw_nothing(*, result, language):
 
 
 @pytest.fixture
+def create_run(django_capture_on_commit_callbacks):
+    """run_create as the web does it; the enqueueing on commit is captured, not run."""
+
+    def create(owner, spec=SMALL, **options) -> ExperimentRun:
+        with django_capture_on_commit_callbacks(execute=False):
+            return services.run_create(owner=owner, spec=spec, language="en", **options)
+
+    return create
+
+
+def finish_run(run: ExperimentRun, result: dict | None = None) -> ExperimentRun:
+    """The worker's part with a stand-in sandbox: the run ends with `result` (a good one by default)."""
+    services.run_execute(
+        run_id=run.id, worker="w1", sandbox_run=fake_sandbox(result or fake_result()), draw=draw_nothing
+    )
+    run.refresh_from_db()
+    return run
+
+
+@pytest.fixture
 def queued_run(learner, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         return services.run_create(owner=learner, spec=SMALL, language="en")

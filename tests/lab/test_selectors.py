@@ -7,32 +7,17 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils import timezone
 
-from lab import selectors, services
+from lab import selectors
 from lab.models import ExperimentRun, RunEvent
 from sandbox.spec import spec_validate
-from tests.lab.conftest import SMALL, draw_nothing, fake_result, fake_sandbox
+from tests.lab.conftest import SMALL, fake_result, finish_run
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def create_run(django_capture_on_commit_callbacks, settings):
-    """run_create as the web does it, with room for more active runs than the default."""
+@pytest.fixture(autouse=True)
+def room_for_runs(settings):
     settings.LAB_MAX_ACTIVE_RUNS = 10
-
-    def create(owner, spec=SMALL, **options) -> ExperimentRun:
-        with django_capture_on_commit_callbacks(execute=False):
-            return services.run_create(owner=owner, spec=spec, language="en", **options)
-
-    return create
-
-
-def execute(run: ExperimentRun, result: dict | None = None) -> ExperimentRun:
-    services.run_execute(
-        run_id=run.id, worker="w1", sandbox_run=fake_sandbox(result or fake_result()), draw=draw_nothing
-    )
-    run.refresh_from_db()
-    return run
 
 
 def make_running(run: ExperimentRun) -> ExperimentRun:
@@ -130,7 +115,7 @@ def test_it_counts_waiting_and_running_runs_per_queue(learner, create_run, setti
     make_running(create_run(learner))
     create_run(learner)
     create_run(learner)
-    execute(create_run(learner))
+    finish_run(create_run(learner))
     settings.LAB_GPU_WORKERS = True
     create_run(learner)
 
@@ -138,7 +123,7 @@ def test_it_counts_waiting_and_running_runs_per_queue(learner, create_run, setti
 
 
 def test_it_reports_no_queues_when_nothing_is_active(learner, create_run):
-    execute(create_run(learner))
+    finish_run(create_run(learner))
 
     assert selectors.queue_lengths() == {}
 
@@ -147,8 +132,8 @@ def test_it_reports_no_queues_when_nothing_is_active(learner, create_run):
 
 
 def test_it_adds_todays_used_time_and_the_limits_of_active_runs(learner, create_run):
-    execute(create_run(learner), fake_result(wall_s=10.0))
-    execute(create_run(learner), fake_result(wall_s=2.5))
+    finish_run(create_run(learner), fake_result(wall_s=10.0))
+    finish_run(create_run(learner), fake_result(wall_s=2.5))
     active = create_run(learner)
 
     used = selectors.compute_used_today(user=learner, now=timezone.now())
@@ -157,7 +142,7 @@ def test_it_adds_todays_used_time_and_the_limits_of_active_runs(learner, create_
 
 
 def test_it_counts_no_time_of_other_learners(learner, other_learner, create_run):
-    execute(create_run(other_learner), fake_result(wall_s=10.0))
+    finish_run(create_run(other_learner), fake_result(wall_s=10.0))
     create_run(other_learner)
 
     assert selectors.compute_used_today(user=learner, now=timezone.now()) == 0
@@ -248,8 +233,8 @@ def test_it_has_no_orders_of_magnitude_without_a_positive_ratio():
 
 
 def test_it_profiles_each_runs_gradients_at_its_last_recorded_step(learner, create_run):
-    deep = execute(create_run(learner), fake_result(layers=4, steps=5))
-    shallow = execute(create_run(learner), fake_result(layers=2, steps=3))
+    deep = finish_run(create_run(learner), fake_result(layers=4, steps=5))
+    shallow = finish_run(create_run(learner), fake_result(layers=2, steps=3))
 
     profiles = selectors.gradient_profiles(runs=[deep, shallow])
 
@@ -262,15 +247,15 @@ def test_it_profiles_each_runs_gradients_at_its_last_recorded_step(learner, crea
 
 
 def test_it_leaves_runs_without_numbers_out_of_the_profiles(learner, create_run):
-    finished = execute(create_run(learner))
-    failed = execute(create_run(learner), fake_result(status="killed"))
+    finished = finish_run(create_run(learner))
+    failed = finish_run(create_run(learner), fake_result(status="killed"))
     queued = create_run(learner)
 
     assert [profile["run"] for profile in selectors.gradient_profiles(runs=[failed, finished, queued])] == [finished]
 
 
 def test_it_shows_a_dash_for_a_profile_without_a_ratio(learner, create_run):
-    run = execute(create_run(learner), fake_result(layers=3, steps=1, grad_norm=[[1e-3, 0.0, 1.0]]))
+    run = finish_run(create_run(learner), fake_result(layers=3, steps=1, grad_norm=[[1e-3, 0.0, 1.0]]))
 
     [profile] = selectors.gradient_profiles(runs=[run])
 

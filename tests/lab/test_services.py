@@ -17,17 +17,6 @@ from tests.lab.conftest import SMALL, draw_nothing, events_of, fake_result, fake
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def create_run(django_capture_on_commit_callbacks):
-    """run_create as the web does it; the enqueueing on commit is captured, not run."""
-
-    def create(owner, spec=SMALL, **options) -> ExperimentRun:
-        with django_capture_on_commit_callbacks(execute=False):
-            return services.run_create(owner=owner, spec=spec, language="en", **options)
-
-    return create
-
-
 def execute(run: ExperimentRun, result: dict | None = None, **options) -> str | None:
     """The worker's side, with the sandbox stood in for; the run is read again afterwards."""
     options.setdefault("sandbox_run", fake_sandbox(result or fake_result()))

@@ -10,34 +10,16 @@ from django.utils.html import escape
 
 from courses.models import Fact
 from gradlab import health
-from lab import services
 from lab.forms import SpecForm
 from lab.models import ExperimentRun
 from lab.presentation import presets_for_lesson, run_label
 from sandbox import presets
 from sandbox.spec import DEFAULTS, spec_validate
-from tests.lab.conftest import RELU_HE, SMALL, draw_nothing, fake_result, fake_sandbox
+from tests.lab.conftest import RELU_HE, SMALL, fake_result, finish_run
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
 TEMPLATES_DIR = Path(presets.__file__).resolve().parent / "templates"
-
-
-@pytest.fixture
-def create_run(django_capture_on_commit_callbacks):
-    def create(owner, spec=SMALL, **options) -> ExperimentRun:
-        with django_capture_on_commit_callbacks(execute=False):
-            return services.run_create(owner=owner, spec=spec, language="en", **options)
-
-    return create
-
-
-def finish(run: ExperimentRun, result: dict | None = None) -> ExperimentRun:
-    services.run_execute(
-        run_id=run.id, worker="w1", sandbox_run=fake_sandbox(result or fake_result()), draw=draw_nothing
-    )
-    run.refresh_from_db()
-    return run
 
 
 def form_data(spec: dict | None = None, **changes) -> dict:
@@ -346,7 +328,7 @@ def test_it_shows_a_finished_runs_plots_and_downloads(client, learner, finished_
 
 
 def test_it_shows_a_failed_runs_error_and_offers_to_start_it_again(client, learner, create_run):
-    run = finish(create_run(learner, code="x\n"), fake_result(status="error", error="NameError: x", line=3))
+    run = finish_run(create_run(learner, code="x\n"), fake_result(status="error", error="NameError: x", line=3))
     client.force_login(learner)
 
     response = client.get(run_url(run))
@@ -408,7 +390,7 @@ def test_it_lets_another_learner_cancel_nothing(client, other_learner, queued_ru
 
 
 def test_it_shows_an_instructor_a_run_started_from_a_course(client, learner, instructor, create_run, course):
-    run = finish(create_run(learner, course=course))
+    run = finish_run(create_run(learner, course=course))
     client.force_login(instructor)
 
     response = client.get(run_url(run))
@@ -434,7 +416,7 @@ def test_it_lets_the_owner_cancel_a_queued_run(client, learner, queued_run):
 
 
 def test_it_lets_the_owner_start_a_run_again(client, learner, create_run):
-    run = finish(create_run(learner), fake_result(status="killed"))
+    run = finish_run(create_run(learner), fake_result(status="killed"))
     client.force_login(learner)
 
     response = client.post(run_url(run, "retry"))
@@ -518,8 +500,8 @@ def svg_of(response) -> str:
 
 
 def test_it_compares_two_finished_runs_in_one_chart(client, learner, create_run):
-    first = finish(create_run(learner))
-    second = finish(create_run(learner, SMALL | {"model": {"depth": 4, "width": 8, "activation": "tanh"}}))
+    first = finish_run(create_run(learner))
+    second = finish_run(create_run(learner, SMALL | {"model": {"depth": 4, "width": 8, "activation": "tanh"}}))
     client.force_login(learner)
 
     response = client.get(f"/lab/compare/?run={first.id}&run={second.id}")
@@ -529,9 +511,9 @@ def test_it_compares_two_finished_runs_in_one_chart(client, learner, create_run)
 
 
 def test_it_leaves_another_learners_run_out_of_the_comparison(client, learner, other_learner, create_run):
-    first = finish(create_run(learner))
-    second = finish(create_run(learner))
-    theirs = finish(create_run(other_learner))
+    first = finish_run(create_run(learner))
+    second = finish_run(create_run(learner))
+    theirs = finish_run(create_run(other_learner))
     client.force_login(learner)
 
     response = client.get(f"/lab/compare/?run={first.id}&run={theirs.id}&run={second.id}")

@@ -90,6 +90,7 @@ def measure(broker: str, runs: int) -> dict[str, list[float]]:
     folder = Path(tempfile.mkdtemp(prefix="gradlab-bench-"))
     folder.chmod(0o711)
     var = folder / "var"
+    var.mkdir()
     socket_path = folder / "sandbox.sock"
     env = environment(broker, var, socket_path)
     os.environ.update(env)

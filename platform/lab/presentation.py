@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 from lab import selectors
 from lab.charts import live_chart
 from lab.forms import CHOICE_LABELS
-from lab.models import ExperimentRun, Prediction
+from lab.models import ExperimentRun, Prediction, RunEvent
 from sandbox import presets
 
 PLOT_TITLES = {
@@ -103,26 +103,49 @@ def measured(run: ExperimentRun) -> list[tuple[str, str]]:
     return figures
 
 
-def run_context(*, run: ExperimentRun, viewer) -> dict[str, Any]:
-    events = list(run.events.order_by("seq"))
-    progress = selectors.progress_of(events)
-    preset = presets.BY_KEY.get(run.preset)
-    position = selectors.queue_position(run=run)
+def status_context(*, run: ExperimentRun, viewer, position: int | None) -> dict[str, Any]:
+    """What the status region shows: the state in words, and cancel or start again."""
     return {
         "run": run,
-        "last_seq": events[-1].seq if events else 0,
         "position": position,
         "status_text": status_text(run, position),
+        "is_owner": run.owner_id == viewer.id,
+    }
+
+
+def progress_context(*, run: ExperimentRun, events: list[RunEvent]) -> dict[str, Any]:
+    """What the progress region shows: the bar and the live chart, from the stored events."""
+    progress = selectors.progress_of(events)
+    return {
+        "run": run,
         "progress": progress,
         "percent": round(100 * (1.0 if run.status == ExperimentRun.Status.SUCCEEDED else progress["done"])),
         "chart": live_chart(progress=progress) if progress["steps"] else None,
+    }
+
+
+def final_context(*, run: ExperimentRun) -> dict[str, Any]:
+    """What the results region shows once the run is final: figures, verdicts, plots."""
+    preset = presets.BY_KEY.get(run.preset)
+    return {
+        "run": run,
         "plots": [(name, PLOT_TITLES[name]()) for name in run.plots.values_list("name", flat=True)],
         "measured": measured(run),
-        "preset": next((card for card in preset_cards(language=_lang()) if card["key"] == run.preset), None),
         # A criterion with no baseline can be judged from this run alone.
         "holds": preset.holds(run.result, None) if preset and run.result and preset.baseline is None else None,
-        "is_owner": run.owner_id == viewer.id,
         "prediction": _prediction(run),
+    }
+
+
+def run_context(*, run: ExperimentRun, viewer) -> dict[str, Any]:
+    """Everything the run page shows."""
+    events = list(run.events.order_by("seq"))
+    return {
+        **status_context(run=run, viewer=viewer, position=selectors.queue_position(run=run)),
+        **progress_context(run=run, events=events),
+        **final_context(run=run),
+        "last_seq": events[-1].seq if events else 0,
+        "preset": next((card for card in preset_cards(language=_lang()) if card["key"] == run.preset), None),
         "label": run_label(run),
     }
 

@@ -31,7 +31,11 @@ def sse_message(*, event: str, data: str, event_id: int | None = None) -> str:
 
 
 class RunStream:
-    """What the browser has been sent so far, and what to send next."""
+    """What the browser has been sent so far, and what to send next.
+
+    The events are read once each: the stream keeps the ones it has, so a wake-up costs
+    a query for the new events, one for the run, and the fragments that changed.
+    """
 
     def __init__(self, *, request: HttpRequest, run_id: int, viewer, after: int, language: str):
         self.request = request  # the fragments' forms carry its CSRF token
@@ -39,28 +43,38 @@ class RunStream:
         self.viewer = viewer
         self.sent = after
         self.language = language
-        self.position: int | None = None
+        self.events: list[RunEvent] | None = None
+        self.shown: tuple | None = None  # the state the last status fragment showed
         self.queued = True
 
     def advance(self) -> tuple[list[str], bool]:
         """Messages for what changed since the last call, and whether the run is final."""
         with translation.override(self.language):
+            resuming = self.events is None and self.sent > 0
+            if self.events is None:  # the story so far, to draw the chart from
+                self.events = list(RunEvent.objects.filter(run_id=self.run_id, seq__lte=self.sent).order_by("seq"))
             # Events first, then the run: the run is at least as new as the events read.
             fresh = list(RunEvent.objects.filter(run_id=self.run_id, seq__gt=self.sent).order_by("seq"))
             run = ExperimentRun.objects.get(pk=self.run_id)
-            self.queued = run.status == ExperimentRun.Status.QUEUED
-            position = selectors.queue_position(run=run)
-            if not fresh and position == self.position and not run.is_final:
-                return [], False
-            self.position = position
+            self.events += fresh
             if fresh:
                 self.sent = fresh[-1].seq
-            context = presentation.run_context(run=run, viewer=self.viewer)
-            messages = [self._fragment("status", context)]
-            if any(event.kind == RunEvent.Kind.PROGRESS for event in fresh) or (run.is_final and context["chart"]):
-                messages.append(self._fragment("progress", context))
+            self.queued = run.status == ExperimentRun.Status.QUEUED
+            position = selectors.queue_position(run=run)
+            state = (run.status, run.cancel_requested_at, position)
+            if resuming and not fresh:
+                self.shown = state  # the page already shows the state of the event it names
+            messages = []
+            if state != self.shown:
+                self.shown = state
+                context = presentation.status_context(run=run, viewer=self.viewer, position=position)
+                messages.append(self._fragment("status", context))
+            if any(event.kind == RunEvent.Kind.PROGRESS for event in fresh) or run.is_final:
+                context = presentation.progress_context(run=run, events=self.events)
+                if context["chart"] or fresh:
+                    messages.append(self._fragment("progress", context))
             if run.is_final:
-                messages.append(self._fragment("final", context))
+                messages.append(self._fragment("final", presentation.final_context(run=run)))
             return messages, run.is_final
 
     def _fragment(self, name: str, context: dict) -> str:

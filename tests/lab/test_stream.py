@@ -139,7 +139,6 @@ def test_it_ends_with_the_final_event_when_the_run_finishes(learner):
         response = await client.get(f"/lab/runs/{run.id}/events", headers={"Last-Event-ID": "1"})
         reader = Reader(response)
         await reader.skip_retry()
-        assert (await reader.next())["event"] == "status"  # its place in the queue
         await sync_to_async(services.run_cancel)(run=run)  # a queued run ends at once
         messages = []
         while (message := await reader.next()) is not None:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -85,21 +85,37 @@ def status_text(run: ExperimentRun, position: int | None) -> str:
     }[run.status]
 
 
+def number(value: float, *, digits: int | None = None, significant: int | None = None) -> str:
+    """A number as the reader's language writes it (3,2 in German); -0.0 never."""
+    if significant is not None:
+        text = f"{value:.{significant}g}"
+        if "e" in text:  # 1.3e-17 stays scientific; the decimal mark still follows the language
+            mantissa, exponent = text.split("e")
+            return f"{formats.number_format(float(mantissa))}e{int(exponent)}"
+        return formats.number_format(float(text))
+    rounded = round(value, digits or 0) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return formats.number_format(rounded, decimal_pos=digits)
+
+
 def measured(run: ExperimentRun) -> list[tuple[str, str]]:
-    """The figures a learner looks for, in words: how much smaller the first layer's gradient is."""
+    """The figures a learner looks for: how much smaller the gradient is at the far end."""
     if not run.result:
         return []
     figures = []
-    ratio = selectors.depth_ratio(run.result)
+    hidden_layers = len(run.result.get("layers") or []) - 1
+    ratio = selectors.depth_ratio(run.result) if hidden_layers >= 2 else None
     if ratio is not None:
-        figures.append((_("first ÷ last hidden layer gradient"), f"{ratio:.2g}"))
-        orders = selectors.orders_of_magnitude(ratio)
-        if orders is not None:
-            figures.append((_("orders of magnitude smaller"), f"{orders:.1f}"))
+        figures.append((_("first ÷ last hidden layer gradient"), number(ratio, significant=2)))
+    sequence = selectors.sequence_ratio(run.result) if run.recurrent else None
+    if sequence is not None:
+        figures.append((_("first ÷ last time step gradient"), number(sequence, significant=2)))
+    orders = selectors.orders_of_magnitude(sequence if sequence is not None else ratio)
+    if orders is not None:
+        figures.append((_("orders of magnitude smaller"), number(orders, digits=1)))
     last_loss = next((value for value in reversed(run.result.get("loss") or []) if value is not None), None)
     if last_loss is not None:
-        figures.append((_("final loss"), f"{last_loss:.4g}"))
-    figures.append((_("compute time"), f"{run.result.get('compute_s') or 0:.2f} s"))
+        figures.append((_("final loss"), number(last_loss, significant=4)))
+    figures.append((_("compute time"), f"{number(run.result.get('compute_s') or 0, digits=2)} s"))
     return figures
 
 
@@ -160,10 +176,10 @@ def _prediction(run: ExperimentRun) -> dict[str, Any] | None:
         return None
     return {
         "prompt": prediction.question.prompt,
-        "value": f"{prediction.value:g}",
-        "measured": f"{prediction.measured:.1f}" if prediction.measured is not None else None,
+        "value": number(prediction.value, significant=6),
+        "measured": number(prediction.measured, digits=1) if prediction.measured is not None else None,
         "correct": prediction.correct,
-        "tolerance": f"{prediction.question.data['tolerance']:g}",
+        "tolerance": number(prediction.question.data["tolerance"], significant=6),
         "unit": translated(prediction.question.data["unit"]),
         "explanation": prediction.question.explanation,
     }

@@ -125,7 +125,7 @@ def gradient_profiles(*, runs: list[ExperimentRun]) -> list[dict[str, Any]]:
                 "layers": result["layers"],
                 "values": rows[-1],
                 "step": result["steps"][-1],
-                "ratio": f"{ratio:.2g}" if ratio is not None else "–",
+                "ratio": ratio,
             }
         )
     return profiles

@@ -246,6 +246,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     for index, profile in enumerate(profiles):
         profile["label"] = presentation.run_label(profile["run"])
         profile["shade"] = shade(index, len(profiles))
+        ratio = profile["ratio"]
+        profile["ratio_text"] = presentation.number(ratio, significant=2) if ratio is not None else "–"
     context = {
         "runs": runs,
         "profiles": profiles,

@@ -1,0 +1,38 @@
+"""How the lab's pages put its numbers into words."""
+
+import pytest
+from django.utils import translation
+
+from lab.presentation import measured, number
+from tests.lab.conftest import fake_result, finish_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "options", "text"),
+    [
+        ("en", 3.24, {"digits": 1}, "3.2"),
+        ("de", 3.24, {"digits": 1}, "3,2"),
+        ("de", -0.01, {"digits": 1}, "0,0"),
+        ("en", 1.3e-17, {"significant": 2}, "1.3e-17"),
+        ("de", 1.3e-17, {"significant": 2}, "1,3e-17"),
+        ("de", 0.1951, {"significant": 4}, "0,1951"),
+    ],
+)
+def test_it_writes_numbers_as_the_readers_language_does(language, value, options, text):
+    with translation.override(language):
+        assert number(value, **options) == text
+
+
+def test_it_measures_a_recurrent_run_along_the_sequence(learner, create_run):
+    sequence = [[1e-4, 1e-2, 1.0]] * 3
+    run = create_run(learner, spec={"model": {"arch": "lstm"}})
+    run = finish_run(run, fake_result(layers=2, seq_grad_norm=sequence))
+
+    with translation.override("en"):
+        figures = dict(measured(run))
+
+    assert figures["first ÷ last time step gradient"] == "0.0001"
+    assert figures["orders of magnitude smaller"] == "4.0"
+    assert "first ÷ last hidden layer gradient" not in figures  # one hidden layer: nothing to compare

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_safe
 
 from authoring import selectors
 from courses.models import Course
+from lab import selectors as lab_selectors
+from lab.presentation import run_label
 
 
 def instructor_required(view):
@@ -46,3 +48,13 @@ def item_analysis(request: HttpRequest, course: str) -> HttpResponse:
         "authoring/item_analysis.html",
         {"course": course, "items": items, "facts": facts},
     )
+
+
+@require_safe
+@instructor_required
+def course_runs(request: HttpRequest, course: str) -> HttpResponse:
+    """The lab runs learners started from the course's lessons, newest first."""
+    course = get_object_or_404(Course.objects.live(), key=course)
+    runs = lab_selectors.course_runs(course=course)[:200]
+    context = {"course": course, "runs": [(run, run_label(run)) for run in runs]}
+    return TemplateResponse(request, "authoring/course_runs.html", context)

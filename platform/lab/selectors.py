@@ -22,6 +22,11 @@ def runs_visible_to(*, user) -> QuerySet[ExperimentRun]:
     return ExperimentRun.objects.filter(owner=user)
 
 
+def course_runs(*, course) -> QuerySet[ExperimentRun]:
+    """The runs started from a course's lessons: what its instructors may look at."""
+    return ExperimentRun.objects.filter(course=course).select_related("owner").order_by("-created_at", "-id")
+
+
 def run_for_viewer(*, user, run_id: int) -> ExperimentRun:
     try:
         return runs_visible_to(user=user).select_related("owner", "course").get(pk=run_id)

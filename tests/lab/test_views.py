@@ -564,3 +564,16 @@ def test_it_offers_no_lab_link_on_a_lesson_without_such_facts(client, learner, c
 
     assert response.status_code == 200
     assert "Try it in the lab" not in response.text
+
+
+def test_it_lists_a_courses_runs_for_its_instructors_only(client, learner, instructor, course, create_run):
+    from_lesson = create_run(learner, course=course)
+    private = create_run(learner)
+    client.force_login(instructor)
+
+    page = client.get("/author/vanishing-gradient/runs/").text
+
+    assert from_lesson.get_absolute_url() in page and "lena" in page
+    assert private.get_absolute_url() not in page
+    client.force_login(learner)
+    assert client.get("/author/vanishing-gradient/runs/").status_code == 403

@@ -6,7 +6,7 @@ broker, the sandbox service), on the test database.
 
 import pytest
 
-from tests.browser.conftest import browser, shot  # noqa: F401 - fixtures used by name
+from tests.browser.conftest import browser, csp_violations, shot  # noqa: F401 - fixtures used by name
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 
@@ -59,6 +59,7 @@ def test_a_learner_watches_the_gradients_vanish_and_compares_two_runs(lena, brow
     from playwright.sync_api import expect
 
     page = browser.new_page(locale="en-GB", viewport={"width": 1100, "height": 900})
+    refused = csp_violations(page)
     _log_in(page, site)
 
     # Sigmoid, long enough to watch: the bar moves and the live chart grows, without a reload.
@@ -96,6 +97,18 @@ def test_a_learner_watches_the_gradients_vanish_and_compares_two_runs(lena, brow
     page.get_by_role("button", name="Predict and run").click()
     expect(page.locator(".verdict-block")).to_contain_text("Your prediction was right", timeout=60_000)
     shot(page, "lab-prediction")
+
+    # The code tab: the editor loads, the template runs.
+    page.goto(f"{site}/lab/?tab=code")
+    expect(page.locator(".CodeMirror-code")).to_contain_text("lab.track(model)")
+    page.locator(".CodeMirror textarea").focus()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nprint('hello from my code')")
+    page.keyboard.press("Escape")  # leaves the editor for the button
+    page.keyboard.press("Enter")
+    expect(page.locator("#run-status")).to_contain_text("Finished.", timeout=60_000)
+    expect(page.locator(".run-log")).to_contain_text("hello from my code")
+    assert refused == [], refused
 
 
 def test_a_browser_without_server_sent_events_polls_until_the_run_is_final(lena, browser, site):  # noqa: F811

@@ -1,3 +1,4 @@
+import io
 import re
 
 import pytest
@@ -153,3 +154,19 @@ def test_the_demo_accounts_command_prints_working_credentials(settings, tmp_path
     assert not User.objects.get(username="learner").is_instructor
     for username, password in credentials.items():
         assert client.login(username=username, password=password), username
+
+
+def test_it_makes_an_account_an_instructor_from_the_command_line(learner):
+    from django.core.management import call_command
+
+    call_command("make_instructor", "lena", stdout=io.StringIO())
+
+    learner.refresh_from_db()
+    assert learner.is_instructor and learner.is_staff
+
+
+def test_it_names_an_account_that_does_not_exist(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="no account is called 'nobody'"):
+        call_command("make_instructor", "nobody")

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient
 from django.utils import timezone
 
@@ -46,6 +47,19 @@ class Reader:
         assert (await self.next())["retry"] == "1000"
 
 
+def run_async(coroutine):
+    """Run the test's coroutine, then close the connections its database thread opened
+    (they would outlive the test and keep PostgreSQL from dropping the test database)."""
+
+    async def and_close():
+        try:
+            return await coroutine
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    return asyncio.run(and_close())
+
+
 def _client(user) -> AsyncClient:
     client = AsyncClient()
     client.force_login(user)
@@ -85,7 +99,7 @@ def test_it_replays_a_finished_run_and_closes(learner):
         await reader.skip_retry()
         return [await reader.next() for _ in range(4)]
 
-    status, progress, final, end = asyncio.run(read())
+    status, progress, final, end = run_async(read())
     last = RunEvent.objects.filter(run=run).order_by("seq").last().seq
     assert [message["event"] for message in (status, progress, final)] == ["status", "progress", "final"]
     assert {message["id"] for message in (status, progress, final)} == {str(last)}
@@ -108,7 +122,7 @@ def test_it_sends_only_what_came_after_last_event_id(learner):
         await _add_progress(run, 4)
         return await reader.next(), await reader.next()
 
-    status, progress = asyncio.run(read())
+    status, progress = run_async(read())
     assert (status["event"], status["id"]) == ("status", "4")
     assert (progress["event"], progress["id"]) == ("progress", "4")
     assert "Step 4 of 10" in progress["data"]
@@ -126,7 +140,7 @@ def test_it_sends_nothing_new_to_a_browser_that_has_everything(learner, settings
         await reader.skip_retry()
         return await reader.next()
 
-    message = asyncio.run(read())
+    message = run_async(read())
     assert message["comment"] == "keep-alive" and "event" not in message
 
 
@@ -145,7 +159,7 @@ def test_it_ends_with_the_final_event_when_the_run_finishes(learner):
             messages.append(message)
         return messages
 
-    messages = asyncio.run(read())
+    messages = run_async(read())
     assert [message["event"] for message in messages][-1] == "final"
     assert "Cancelled." in messages[0]["data"]
 
@@ -161,7 +175,7 @@ def test_it_tells_a_waiting_learner_their_place_in_the_queue(learner, other_lear
         await reader.skip_retry()
         return await reader.next()
 
-    status = asyncio.run(read())
+    status = run_async(read())
     assert status["event"] == "status" and "place 2" in status["data"]
 
 
@@ -173,7 +187,7 @@ def test_it_hides_the_stream_from_another_learner(learner, other_learner):
     async def read():
         return await client.get(f"/lab/runs/{run.id}/events")
 
-    assert asyncio.run(read()).status_code == 404
+    assert run_async(read()).status_code == 404
 
 
 def test_it_is_woken_by_redis_instead_of_polling(learner, settings):
@@ -193,5 +207,5 @@ def test_it_is_woken_by_redis_instead_of_polling(learner, settings):
         await _add_progress(run, 3)
         return await reader.next(timeout=5)
 
-    status = asyncio.run(read())
+    status = run_async(read())
     assert (status["event"], status["id"]) == ("status", "3")

@@ -4,7 +4,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from lab.models import ExperimentRun, RunEvent
@@ -61,10 +61,13 @@ def queue_position(*, run: ExperimentRun) -> int | None:
 
 
 def queue_lengths() -> dict[str, dict[str, int]]:
+    """Per queue, how many runs wait and how many run: {"cpu": {"queued": 3, "running": 2}}."""
     counts: dict[str, dict[str, int]] = {}
-    for status in ExperimentRun.ACTIVE:
-        for queue in ExperimentRun.objects.filter(status=status).values_list("queue", flat=True):
-            counts.setdefault(queue, {str(s): 0 for s in ExperimentRun.ACTIVE})[str(status)] += 1
+    active = ExperimentRun.objects.filter(status__in=ExperimentRun.ACTIVE)
+    for row in active.values("queue", "status").annotate(runs=Count("id")).order_by():
+        counts.setdefault(row["queue"], {str(status): 0 for status in ExperimentRun.ACTIVE})[row["status"]] = row[
+            "runs"
+        ]
     return counts
 
 

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -261,8 +260,3 @@ def compare(request: HttpRequest) -> HttpResponse:
     if len(profiles) < 2:
         messages.info(request, _("Choose two or more finished runs to compare."))
     return TemplateResponse(request, "lab/compare.html", context)
-
-
-def lab_url(*, preset: str, course: str = "") -> str:
-    query = f"?preset={preset}" + (f"&course={course}" if course else "")
-    return reverse("lab:home") + query

@@ -2,13 +2,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from cards.models import Card
 from courses import selectors, services
 from courses.models import Course, Lesson
+from courses.translation import current_language
 from lab import presentation as lab_presentation
 from quizzes import selectors as quiz_selectors
 
@@ -70,7 +70,7 @@ def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
         "lesson": lesson,
         "facts": facts,
         "experiments": lab_presentation.presets_for_lesson(
-            course=lesson.course.key, numbers={fact.number for fact in facts}, language=get_language()
+            course=lesson.course.key, numbers={fact.number for fact in facts}, language=current_language()
         ),
         "is_done": lesson.id in selectors.lessons_done(user=request.user, course=lesson.course),
         "quiz": lesson.quizzes.live().first(),

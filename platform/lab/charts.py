@@ -85,9 +85,8 @@ def log_line_chart(
     for x, label in x_ticks or [(x0, f"{x0:g}"), (x1, f"{x1:g}")]:
         body.append(svg_text(x_at(x), HEIGHT - BOTTOM + FONT + 2, label, anchor="middle"))
     body.append(svg_text(LEFT + plot_w / 2, HEIGHT - BOTTOM + 2 * FONT + 4, x_label, anchor="middle"))
-    colours = pick_evenly(len(series), len(series))
     for index, (one, runs) in enumerate(zip(series, lines, strict=True)):
-        css = f"series series-{shade(colours[index], len(series))}"
+        css = f"series series-{shade(index, len(series))}"
         for run in runs:
             points = " ".join(f"{pos(x_at(x))},{pos(y_at(y))}" for x, y in run)
             if len(run) == 1:

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sandbox.spec import DEFAULTS, FIELDS, SpecError, spec_validate
+from sandbox.spec import FIELDS, SpecError, spec_validate
 
 # (group title, [(spec field, label, help)]) in the order the form shows them.
 GROUPS = [
@@ -78,13 +78,6 @@ CHOICE_LABELS = {
 
 def form_name(spec_field: str) -> str:
     return spec_field.replace(".", "__")
-
-
-def default_of(spec_field: str) -> Any:
-    value: Any = DEFAULTS
-    for part in spec_field.split("."):
-        value = value[part]
-    return value
 
 
 def _form_field(spec_field: str, label, help_text) -> forms.Field:

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from django.utils import formats, translation
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from courses.translation import ORIGINAL_LANGUAGE, current_language
 from lab import selectors
 from lab.charts import live_chart
 from lab.forms import CHOICE_LABELS
@@ -21,12 +22,12 @@ PLOT_TITLES = {
 
 
 def preset_cards(*, language: str) -> list[dict[str, Any]]:
-    lang = "de" if language.startswith("de") else "en"
+    """The presets in `language` (a code of settings.LANGUAGES, as current_language() gives)."""
     return [
         {
             "key": preset.key,
-            "claim": preset.claim[lang],
-            "criterion": preset.criterion[lang],
+            "claim": translated(preset.claim, language=language),
+            "criterion": translated(preset.criterion, language=language),
             "facts": preset.facts,
             "has_baseline": preset.baseline is not None,
         }
@@ -44,9 +45,9 @@ def presets_for_lesson(*, course: str, numbers: set[int], language: str) -> list
     return [card for card in preset_cards(language=language) if numbers & set(card["facts"])]
 
 
-def translated(texts: dict[str, str]) -> str:
-    """A text of the content files in the current language."""
-    return texts.get(_lang()[:2]) or texts["en"]
+def translated(texts: dict[str, str], *, language: str | None = None) -> str:
+    """A {"de": …, "en": …} text in the reader's language; the original where one is missing."""
+    return texts.get(language or current_language()) or texts[ORIGINAL_LANGUAGE]
 
 
 def run_label(run: ExperimentRun) -> str:
@@ -161,13 +162,9 @@ def run_context(*, run: ExperimentRun, viewer) -> dict[str, Any]:
         **progress_context(run=run, events=events),
         **final_context(run=run),
         "last_seq": events[-1].seq if events else 0,
-        "preset": next((card for card in preset_cards(language=_lang()) if card["key"] == run.preset), None),
+        "preset": next((card for card in preset_cards(language=current_language()) if card["key"] == run.preset), None),
         "label": run_label(run),
     }
-
-
-def _lang() -> str:
-    return translation.get_language() or "en"
 
 
 def _prediction(run: ExperimentRun) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from lab.models import ExperimentRun, RunEvent
+from quizzes.models import Question
 from sandbox import presets
 
 Status = ExperimentRun.Status
@@ -141,8 +142,6 @@ def gradient_profiles(*, runs: list[ExperimentRun]) -> list[dict[str, Any]]:
 
 def prediction_questions(*, preset: str) -> list:
     """The live prediction questions that a run of `preset` answers."""
-    from quizzes.models import Question
-
     return list(
         Question.objects.live()
         .filter(type=Question.Type.PREDICTION, data__preset=preset)

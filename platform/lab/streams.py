@@ -16,6 +16,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from courses.translation import current_language
 from lab import presentation, selectors
 from lab.models import ExperimentRun, RunEvent
 from lab.wakeups import Listener
@@ -95,7 +96,7 @@ async def run_events(request: HttpRequest, run_id: int) -> StreamingHttpResponse
         run_id=run_id,
         viewer=viewer,
         after=last_event_id(request),
-        language=translation.get_language() or "en",
+        language=current_language(),
     )
     response = StreamingHttpResponse(_events(stream), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache, no-transform"

@@ -6,13 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from courses.models import Course
+from courses.translation import current_language
 from gradlab import health
 from lab import presentation, selectors, services
 from lab.charts import comparison_chart, shade
@@ -49,7 +50,7 @@ def _home_context(
     runs = [(run, presentation.run_label(run)) for run in ExperimentRun.objects.filter(owner=request.user)[:50]]
     return {
         "form": form,
-        "presets": presentation.preset_cards(language=translation.get_language()),
+        "presets": presentation.preset_cards(language=current_language()),
         "chosen": chosen,
         "course": course,
         "predictions": [
@@ -106,7 +107,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
             code=code,
             preset=preset.key if preset else "",
             course=course,
-            language=translation.get_language(),
+            language=current_language(),
         )
     except services.LabError as error:
         for problem in error.problems:
@@ -154,9 +155,7 @@ def prediction_create(request: HttpRequest) -> HttpResponse:
     if health.broker_state() != "ok":
         return _form_refused(request, form=form, message=str(QUEUE_DOWN))
     try:
-        run = services.prediction_make(
-            owner=request.user, question=question, value=value, language=translation.get_language()
-        )
+        run = services.prediction_make(owner=request.user, question=question, value=value, language=current_language())
     except services.LabError as error:
         return _form_refused(request, form=form, message=error.message)
     return _go_to(request, run)
@@ -197,7 +196,7 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.error(request, QUEUE_DOWN)
         return redirect(run)
     try:
-        again = services.run_retry(run=run, language=translation.get_language())
+        again = services.run_retry(run=run, language=current_language())
     except services.LabError as error:
         messages.error(request, error.message)
         return redirect(run)

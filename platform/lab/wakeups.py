@@ -73,10 +73,6 @@ class Listener:
         except Exception as error:  # noqa: BLE001 - closing a broken connection may fail any way
             log.debug("closing the wake-up listener: %s", error)
 
-    @property
-    def polling(self) -> bool:
-        return self.pubsub is None
-
     async def wait(self, timeout: float) -> bool:
         """True when woken up (or when polling is due), False when `timeout` passed quietly."""
         if self.pubsub is None:

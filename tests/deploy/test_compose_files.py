@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.deploy.docker import Dockerfile
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -24,9 +25,7 @@ def dockerfiles() -> dict[str, Path]:
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:
-    text = re.sub(r"\\\n", " ", path.read_text())
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-    return [tuple(line.split(None, 1)) for line in lines]
+    return [step for stage in Dockerfile(path).stages for step in stage.steps]
 
 
 def test_it_builds_every_image_from_a_dockerfile_that_exists():
@@ -46,10 +45,11 @@ def test_it_copies_only_files_that_exist(path):
 
 @pytest.mark.parametrize("path", sorted(set(dockerfiles().values())), ids=lambda path: path.parent.name)
 def test_it_builds_in_stages_from_pinned_images_and_runs_as_a_user(path):
-    steps = instructions(path)
-    images = [argument for instruction, argument in steps if instruction == "ARG" and "_IMAGE=" in argument]
-    assert sum(1 for instruction, _ in steps if instruction == "FROM") >= 2, "not multi-stage"
+    dockerfile = Dockerfile(path)
+    assert len(dockerfile.stages) >= 2, "not multi-stage"
+    images = dockerfile.images()
     assert images and all(re.search(r":\d+\.\d+\.\d+-", image) for image in images), images
+    steps = instructions(path)
     users = [argument for instruction, argument in steps if instruction == "USER"]
     assert users and "root" not in users and "0" not in users
 

@@ -1,6 +1,8 @@
 """The compose file as Compose resolves it and each image's files as its Dockerfile lays
 them out, without Docker (tests/deploy/docker.py reads both)."""
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -288,47 +290,58 @@ def package_stages():
                     yield pytest.param(base, files, id=f"{path.parent.name}-{stage.name}")
 
 
+def pip_for_image(base: str, *arguments: str) -> subprocess.CompletedProcess:
+    """pip as the image's Python and glibc would run it, binary wheels only, this machine's
+    own pip configuration (its local wheels) left out."""
+    version, release = re.fullmatch(r"python:(\d+\.\d+)\.\d+-slim-(\w+)", base).groups()
+    platforms = [f"manylinux_2_{minor}_x86_64" for minor in range(5, GLIBC[release] + 1)]
+    platforms += ["manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64"]
+    options = ["--only-binary=:all:", "--python-version", version, "--implementation", "cp"]
+    options += ["--abi", "cp" + version.replace(".", ""), *[f"--platform={platform}" for platform in platforms]]
+    environment = os.environ | {"PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": "", "PIP_NO_INPUT": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "pip", *arguments[:1], *options, *arguments[1:]],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+    )
+
+
+def pins_in(*files: str) -> list[str]:
+    lines = [line for name in files for line in (ROOT / name).read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith(("#", "-r"))]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("base", "files"), list(package_stages()))
 def test_every_package_an_image_installs_has_a_wheel_for_its_python(base, files, tmp_path):
     """The slim images have no compiler: pip must find a wheel for the image's Python and
-    glibc for every pinned package. torch comes from the PyTorch index (TORCH_INDEX), which
-    this machine cannot reach: the sandbox's torch is the one pin not checked here."""
-    version, release = re.fullmatch(r"python:(\d+\.\d+)\.\d+-slim-(\w+)", base).groups()
-    pins = []
-    for name in files:
-        lines = (ROOT / name).read_text().splitlines()
-        pins += [line for line in lines if line and not line.startswith(("#", "-r")) and not line.startswith("torch==")]
+    glibc for every pinned package. The CPU build of torch comes from the PyTorch index,
+    which this machine cannot reach: it is the one pin not checked here."""
+    pins = [pin for pin in pins_in(*files) if not pin.startswith("torch==")]
     assert pins, files
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("\n".join(pins) + "\n")
-    platforms = [f"manylinux_2_{minor}_x86_64" for minor in range(5, GLIBC[release] + 1)]
-    platforms += ["manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64"]
-    tag = "cp" + version.replace(".", "")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--only-binary=:all:",
-            "--dest",
-            str(tmp_path / "wheels"),
-            "--python-version",
-            version,
-            "--implementation",
-            "cp",
-            "--abi",
-            tag,
-            *[option for platform in platforms for option in ("--platform", platform)],
-            "-r",
-            str(requirements),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = pip_for_image(base, "download", "--quiet", "--dest", str(tmp_path / "wheels"), "-r", str(requirements))
     problems = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
     assert done.returncode == 0, "\n".join(problems) or done.stderr[-2000:]
     assert len(list((tmp_path / "wheels").glob("*.whl"))) >= len(pins)
+
+
+@pytest.mark.slow
+def test_the_gpu_sandbox_image_takes_a_cuda_build_of_torch_and_a_wheel_for_everything(tmp_path):
+    """Resolved, not downloaded (pip reads each wheel's metadata): several GB otherwise."""
+    build = services()["sandbox-gpu"]["build"]
+    base = Dockerfile(ROOT / build["context"] / build["dockerfile"]).images()[0]
+    pins = pins_in("requirements/sandbox.txt")
+    report = tmp_path / "report.json"
+    done = pip_for_image(
+        base, "install", "--dry-run", "--quiet", "--ignore-installed", "--target", str(tmp_path / "target"),
+        "--report", str(report), "--index-url", build["args"]["TORCH_INDEX"], *pins,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    installs = {item["metadata"]["name"].lower(): item for item in json.loads(report.read_text())["install"]}
+    torch = installs["torch"]["metadata"]
+    assert torch["version"] == next(pin for pin in pins if pin.startswith("torch==")).removeprefix("torch==")
+    assert any(name.startswith(("nvidia-cudnn", "nvidia-cuda-runtime")) for name in installs), sorted(installs)

@@ -131,7 +131,9 @@ def test_it_lists_every_setting_in_the_example_environment():
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.M)) | set(
         re.findall(r"\b([A-Z][A-Z0-9_]+)\b", example)
     )
-    compose_variables = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", (ROOT / "docker-compose.yml").read_text()))
+    compose_files = [ROOT / "docker-compose.yml", *sorted((ROOT / "compose").glob("*.yml"))]
+    compose_text = "".join(path.read_text() for path in compose_files)
+    compose_variables = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", compose_text))
     source = "".join(path.read_text() for path in (ROOT / "platform").rglob("*.py"))
     source += (ROOT / "sandbox" / "settings.py").read_text()
     settings_read = set(re.findall(r'env_(?:str|bool|int|float|list)\("([A-Z_]+)"', source))

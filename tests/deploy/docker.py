@@ -209,7 +209,6 @@ class Dockerfile:
                 self.stages.append(Stage(name=name, base=base))
             else:
                 self.stages[-1].steps.append((instruction, argument))
-        self.args = args
 
     def stage(self, name: str) -> Stage:
         for stage in self.stages:

@@ -212,8 +212,9 @@ def seccomp_program() -> bytes:
     return program.assemble()
 
 
-def seccomp_apply() -> None:
-    filters = seccomp_program()
+def seccomp_apply(filters: bytes | None = None) -> None:
+    """Install a filter (the run's own by default) on every thread of this process."""
+    filters = filters or seccomp_program()
     buffer = ctypes.create_string_buffer(filters)
     fprog = struct.pack("=HxxxxxxQ", len(filters) // 8, ctypes.addressof(buffer))
     fprog_buffer = ctypes.create_string_buffer(fprog)

@@ -4,6 +4,7 @@
 #   container.sh --user UID:GID [--read-only DIR] [--tmpfs DIR:OPTIONS] [--no-new-privs] -- COMMAND...
 # In its own mount namespace it keeps the interpreters under /root/.pyenv reachable for an
 # unprivileged user (as an image's /usr/local is), makes DIR read-only, mounts the tmpfs,
+# takes on Docker's default seccomp profile (docker_seccomp.py: no namespaces, no mounts),
 # then becomes the image's user and runs COMMAND.
 set -eu
 user="" read_only="" tmpfs="" no_new_privs=""
@@ -32,4 +33,4 @@ if [ -n "$tmpfs" ]; then
     mount -t tmpfs -o "${tmpfs#*:}" tmpfs "${tmpfs%%:*}"
 fi
 cd "$PWD"  # the folder as the new mounts show it
-exec setpriv --reuid "${user%%:*}" --regid "${user#*:}" --groups "${user#*:}" $no_new_privs -- "$@"
+exec python3 "$(dirname "$0")/docker_seccomp.py" setpriv --reuid "${user%%:*}" --regid "${user#*:}" --groups "${user#*:}" $no_new_privs -- "$@"

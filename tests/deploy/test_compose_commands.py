@@ -5,8 +5,8 @@ Each image's files are laid out as its Dockerfile's COPY steps put them (honouri
 .dockerignore), its build steps run with the image's environment only, and its owners
 set as the Dockerfile sets them. Each service then runs its compose command from there
 with the environment Compose gives it (image, .env, compose file), as the image's user,
-in its own mount namespace; the sandbox also without a network, with a read-only root,
-a tmpfs and no-new-privileges. The worker and the sandbox share their socket through a
+in its own mount namespace, under Docker's seccomp profile's ban on namespaces and mounts;
+the sandbox also without a network, with a read-only root, a tmpfs and no-new-privileges. The worker and the sandbox share their socket through a
 folder that stands for the named volume. `.env` names this machine's PostgreSQL and Redis,
 as on a worker machine (README, "More worker machines").
 """
@@ -266,6 +266,8 @@ def test_the_worker_takes_a_run_through_the_sandbox_and_the_scheduler_reaps_a_lo
     layers = json.loads(deployment.exec("sandbox", ["python", "-m", "sandbox", "check"]))
     assert layers["root"] is False
     child = layers["child"]
+    # Docker's seccomp profile allows no user namespace: the child stays the image's user.
+    assert child["uid"] == deployment.images["sandbox"].uid_gid[0]
     assert child["seccomp"] and child["no_new_privs"] and child["network"] == "socket creation denied"
     assert child["environment"] == ["HOME", "LANG", "TMPDIR"]
     if layers["landlock_abi"]:

@@ -382,6 +382,11 @@ def confine(*, work_dir: str, limits: Limits, uid: int, cuda: bool, setup_cuda) 
     os.environ.clear()
     os.environ.update({"HOME": work_dir, "TMPDIR": work_dir, "LANG": "C.UTF-8"})
     report.applied += ["session", "empty environment", "umask 077"]
+    # The first the kernel kills when memory runs out, before the zygote: where no cgroup of
+    # its own caps the run (a container's, shared with the service), that keeps the service up.
+    with open("/proc/self/oom_score_adj", "w") as adjust:
+        adjust.write("1000")
+    report.applied.append("first to go on out-of-memory")
     if root:
         try:
             unshare(CLONE_NEWNET | CLONE_NEWNS)

@@ -6,9 +6,10 @@ Each image's files are laid out as its Dockerfile's COPY steps put them (honouri
 set as the Dockerfile sets them. Each service then runs its compose command from there
 with the environment Compose gives it (image, .env, compose file), as the image's user,
 in its own mount namespace, under Docker's seccomp profile's ban on namespaces and mounts;
-the sandbox also without a network, with a read-only root, a tmpfs and no-new-privileges. The worker and the sandbox share their socket through a
-folder that stands for the named volume. `.env` names this machine's PostgreSQL and Redis,
-as on a worker machine (README, "More worker machines").
+the sandbox also without a network, with a read-only root, a tmpfs and no-new-privileges.
+The worker and the sandbox share their socket through a folder that stands for the named
+volume. `.env` names this machine's PostgreSQL and Redis, as on a worker machine (README,
+"More worker machines").
 """
 
 import http.client

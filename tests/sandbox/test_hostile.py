@@ -538,6 +538,14 @@ def test_it_refuses_reading_the_parents_environment(run_in_sandbox, contained, z
     contained()
 
 
+def test_it_makes_the_run_the_first_the_kernel_kills_when_memory_runs_out(run_in_sandbox, contained, zygote_pid):
+    code = "print(open('/proc/self/oom_score_adj').read().strip())\n"
+    result, _ = run_in_sandbox(code=code, limits={"timeout_s": 5})
+    assert result["log"] == "1000\n"
+    assert Path(f"/proc/{zygote_pid}/oom_score_adj").read_text().strip() == "0"
+    contained()
+
+
 def test_it_gives_the_run_only_home_tmpdir_and_lang(run_in_sandbox, contained):
     code = "import os\nprint(sorted(os.environ))\nprint(os.environ['HOME'] == os.environ['TMPDIR'] == os.getcwd())\n"
     result, _ = run_in_sandbox(code=code, limits={"timeout_s": 5})

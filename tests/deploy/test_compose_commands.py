@@ -145,10 +145,8 @@ class Deployment:
     def log(self, service: str) -> str:
         return (self.folder / f"{service}.log").read_text()[-4000:]
 
-    def healthcheck(self, service: str, **extra) -> subprocess.CompletedProcess:
-        """The service's healthcheck command, run in its container (like Docker's exec)."""
-        kind, *command = self.services[service]["healthcheck"]["test"]
-        assert kind == "CMD"
+    def run(self, service: str, command: list[str], *, timeout_s: float = 120, **extra) -> subprocess.CompletedProcess:
+        """`docker compose exec SERVICE COMMAND`: image paths in the command mapped here."""
         image = self.image_of(service)
         return subprocess.run(
             self.wrap(service, [image.map(part) for part in command]),
@@ -156,20 +154,18 @@ class Deployment:
             env=self.environment(service, **extra),
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=timeout_s,
         )
 
+    def healthcheck(self, service: str, **extra) -> subprocess.CompletedProcess:
+        """The service's healthcheck command, run in its container (as Docker runs it)."""
+        kind, *command = self.services[service]["healthcheck"]["test"]
+        assert kind == "CMD"
+        return self.run(service, command, timeout_s=30, **extra)
+
     def exec(self, service: str, command: list[str]) -> str:
-        """`docker compose exec SERVICE COMMAND`: its output, or the test fails with its errors."""
-        image = self.image_of(service)
-        done = subprocess.run(
-            self.wrap(service, command),
-            cwd=image.cwd,
-            env=self.environment(service),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        """Its output, or the test fails with its errors."""
+        done = self.run(service, command)
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sandbox.protocol import MAX_ERROR, ProtocolError, dump_line, empty_result, parse_line, validate_event
+from sandbox.protocol import ProtocolError, dump_line, parse_line, sandbox_failure, validate_event
 
 # What the service may take beyond a run's own deadline: forking, cleaning up, its queue.
 GRACE_S = 15.0
@@ -38,7 +38,7 @@ def run(
 ) -> dict[str, Any]:
     """Run one spec (or learner code) on the service; returns the result, never raises for it.
 
-    `on_event` gets each validated progress event. `should_cancel` is asked about every
+    `on_event` gets each validated progress batch (protocol.validate_batch). `should_cancel` is asked about every
     0.2 s; when it says yes the service kills the run and the result is `cancelled`.
     `timeout_s` is the run's own limit; the client gives up `queue_wait_s` plus that later.
     """
@@ -61,7 +61,8 @@ def run(
 
 
 def _failed(message: str, started: float) -> dict[str, Any]:
-    result = empty_result("error", message[:MAX_ERROR])
+    """The service failed (not the run): typed as `sandbox_error`, which no run can send."""
+    result = sandbox_failure(message)
     result["wall_s"] = round(time.monotonic() - started, 6)
     return result
 

@@ -21,7 +21,6 @@ from sandbox.spec import recorded_steps
 Emit = Callable[[dict[str, Any]], None]
 
 COPY_SYMBOLS = 8
-PROGRESS_EVERY_S = 0.1
 
 
 def activation_module(name: str) -> nn.Module:
@@ -244,7 +243,6 @@ class Recorder:
         self.grad_norm: list[list[float | None]] = []
         self.seq_grad_norm: list[list[float | None]] | None = None
         self.sequence: list[torch.Tensor] = []
-        self._last_progress = 0.0
         self._announced = False
 
     def track(self, named_weights: list[tuple[str, list[torch.Tensor]]]) -> None:
@@ -268,20 +266,12 @@ class Recorder:
             self.seq_grad_norm.append(
                 [finite_or_none(grad_norm_of([state])) if state.grad is not None else None for state in self.sequence]
             )
-        now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_EVERY_S or step >= self.total_steps - 1:
-            self._last_progress = now
-            event = {
-                "type": "progress",
-                "step": step,
-                "steps": self.total_steps,
-                "loss": self.loss[-1],
-                "grad_norm": row,
-            }
-            if not self._announced:
-                event["layers"] = self.layers
-                self._announced = True
-            self.emit(event)
+        # Every recorded step goes out: the supervisor batches them (protocol.RATE_HZ).
+        event = {"type": "progress", "step": step, "steps": self.total_steps, "loss": self.loss[-1], "grad_norm": row}
+        if not self._announced:
+            event["layers"] = self.layers
+            self._announced = True
+        self.emit(event)
 
     def result(self, *, device: str, compute_s: float) -> dict[str, Any]:
         seq = self.seq_grad_norm

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import math
 import os
 import platform
 import resource
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
 # --- constants from the kernel's uapi headers (x86_64)
 PR_SET_PDEATHSIG = 1
@@ -150,6 +152,20 @@ DENIED_SYSCALLS: dict[str, tuple[int | None, int | None]] = {
 }
 # clone is allowed for threads and plain forks; with any namespace flag it is denied.
 CLONE = (56, 120)
+# prctl is allowed but for the options that would loosen the run's confinement: a parent-death
+# signal of its own choosing (or none), dumpable again (its /proc files readable, ptrace by
+# its uid), a subreaper of its own, another process as its tracer, its memory map's
+# environment and arguments, securebits, and speculation mitigations switched off.
+PRCTL = (157, 172)
+DENIED_PRCTL_OPTIONS = {
+    "PR_SET_PDEATHSIG": 1,
+    "PR_SET_DUMPABLE": 4,
+    "PR_SET_SECUREBITS": 28,
+    "PR_SET_MM": 35,
+    "PR_SET_CHILD_SUBREAPER": 36,
+    "PR_SET_SPECULATION_CTRL": 53,
+    "PR_SET_PTRACER": 0x59616D61,
+}
 # clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc use clone.
 CLONE3 = (435, 435)
 
@@ -190,10 +206,16 @@ def _table_section(program: _Program, prefix: str, table: int) -> None:
             program.add(JEQ_K, numbers[table], "deny", 0)
     program.add(JEQ_K, CLONE3[table], "enosys", 0)
     program.add(JEQ_K, CLONE[table], f"{prefix}_clone", 0)
+    program.add(JEQ_K, PRCTL[table], f"{prefix}_prctl", 0)
     program.add(RET_K, RET_ALLOW)
     program.label(f"{prefix}_clone")
     program.add(LD_W_ABS, 16)  # low half of args[0]: the clone flags on both tables
     program.add(JSET_K, NAMESPACE_FLAGS, "deny", 0)
+    program.add(RET_K, RET_ALLOW)
+    program.label(f"{prefix}_prctl")
+    program.add(LD_W_ABS, 16)  # low half of args[0]: the option (an int)
+    for option in DENIED_PRCTL_OPTIONS.values():
+        program.add(JEQ_K, option, "deny", 0)
     program.add(RET_K, RET_ALLOW)
 
 
@@ -304,6 +326,7 @@ class Limits:
     """What one run may use. Settings, from SANDBOX_* variables or the caller."""
 
     timeout_s: float = 30.0
+    cpu_s: float = 32.0  # CPU time of any one process; above the wall-clock limit, so threads are what it stops
     memory_bytes: int = 2 * 1024**3
     processes: int = 64
     output_bytes: int = 1024**2
@@ -313,7 +336,9 @@ class Limits:
 
 
 def rlimits_apply(limits: Limits, *, cpu_run: bool) -> None:
-    cpu_seconds = int(limits.timeout_s) + 2
+    # The soft limit sends SIGXCPU, which the init of a PID namespace never gets; the hard
+    # one, a second later, SIGKILL. The supervisor tells a CPU kill by the CPU time used.
+    cpu_seconds = max(1, math.ceil(limits.cpu_s) - 1)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     if cpu_run:
         # CUDA maps far more address space than it uses; GPU runs rely on the other limits.
@@ -328,6 +353,43 @@ def rlimits_apply(limits: Limits, *, cpu_run: bool) -> None:
 
 def unshare(flags: int) -> None:
     syscall("unshare", flags)
+
+
+RUN_HOSTNAME = b"gradlab-run"
+
+
+def mount_fresh_proc() -> None:
+    """A procfs of the run's own PID namespace over /proc: only the run's processes in it."""
+    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+    _check(libc.mount(b"proc", b"/proc", b"proc", flags, None), "mount proc")
+
+
+def set_hostname() -> None:
+    _check(libc.sethostname(RUN_HOSTNAME, len(RUN_HOSTNAME)), "sethostname")
+
+
+def _read_setting(path: str) -> str | None:
+    try:
+        with open(path) as file:
+            return file.read().strip()
+    except OSError:
+        return None
+
+
+def user_namespace_obstacle() -> str:
+    """Why an ordinary user gets no user namespace here, naming the host setting to change."""
+    for path, blocking, remedy in (
+        ("/proc/sys/kernel/unprivileged_userns_clone", "0", "sysctl kernel.unprivileged_userns_clone=1"),
+        ("/proc/sys/user/max_user_namespaces", "0", "sysctl user.max_user_namespaces=15000"),
+        (
+            "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+            "1",
+            "sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for the sandbox",
+        ),
+    ):
+        if _read_setting(path) == blocking:
+            return f"{path.removeprefix('/proc/sys/').replace('/', '.')} is {blocking} ({remedy}, or run it as root)"
+    return "the kernel refused an unprivileged user namespace (a seccomp profile or a container may deny it)"
 
 
 def mount_private_tmpfs(path: str, *, limits: Limits, uid: int) -> None:
@@ -355,6 +417,9 @@ def close_descriptors(keep: int) -> None:
     os.closerange(keep + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
+PROC_SELF_READABLE = ("status", "stat", "statm", "maps", "smaps_rollup", "limits", "fd", "net", "cgroup")
+
+
 def readable_paths() -> list[str]:
     """What a run may read: the interpreter and its libraries, system libraries, CPU facts."""
     # The sandbox package itself, not the project around it: settings and .env stay out of reach.
@@ -362,7 +427,10 @@ def readable_paths() -> list[str]:
     paths |= {os.path.dirname(os.path.realpath(sys.executable))}
     paths |= {"/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo", "/etc/ld.so.cache"}
     paths |= {"/etc/localtime"}
-    paths |= {"/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu", "/dev/urandom"}
+    # Of its own /proc entry only what a program asks about itself: not mountinfo (the
+    # host's mount points), environ, cmdline or the task folders that repeat them.
+    paths |= {f"/proc/self/{name}" for name in PROC_SELF_READABLE}
+    paths |= {"/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu", "/dev/urandom"}
     return sorted(paths)
 
 
@@ -389,18 +457,23 @@ def confine(*, work_dir: str, limits: Limits, uid: int, cuda: bool, setup_cuda) 
     report.applied.append("first to go on out-of-memory")
     if root:
         try:
-            unshare(CLONE_NEWNET | CLONE_NEWNS)
-            report.applied.append("network namespace")
+            # The run was moved into its control group before it started, so the new cgroup
+            # namespace shows that group as the root: no host cgroup path is visible.
+            unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+            report.applied += ["network namespace", "IPC namespace", "UTS namespace", "cgroup namespace"]
+            set_hostname()
             mount_private_tmpfs(work_dir, limits=limits, uid=uid)
             report.applied.append("private tmpfs")
+            mount_fresh_proc()
+            report.applied.append("fresh procfs")
         except OSError as error:
             raise IsolationError(f"namespaces: {error}") from None
     else:
         try:
-            unshare(CLONE_NEWUSER | CLONE_NEWNET)
-            report.applied.append("network namespace")
+            unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+            report.applied += ["network namespace", "IPC namespace", "UTS namespace"]
         except OSError:
-            report.skipped.append("network namespace (not root, no user namespaces)")
+            report.skipped.append(f"network, IPC and UTS namespaces: {user_namespace_obstacle()}")
     os.chdir(work_dir)
     if cuda:
         setup_cuda()  # after fork, before the filters: CUDA opens devices and maps memory

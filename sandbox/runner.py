@@ -24,10 +24,25 @@ from typing import Any
 
 from sandbox import cgroups, isolation
 from sandbox.isolation import Limits
-from sandbox.protocol import MAX_ERROR, MAX_LOG, ProtocolError, dump_line, empty_result, parse_line, validate_event
+from sandbox.protocol import (
+    MAX_ERROR,
+    MAX_LOG,
+    MAX_RECORDED_STEPS,
+    RATE_HZ,
+    ProtocolError,
+    clean_text,
+    dump_line,
+    empty_result,
+    parse_line,
+    validate_event,
+)
 from sandbox.spec import SpecError, spec_validate
 
 EVENT_FD = 3
+# The child says here that its confinement is complete ("ok") or why it failed, then closes
+# it before any learner code runs: a run cannot speak on it, so it cannot fake a failure of
+# the sandbox, and a failure of the sandbox is never mistaken for the run's own.
+SETUP_FD = 4
 Emit = Callable[[dict[str, Any]], None]
 
 # Set when the service stops (SIGTERM): the run in progress ends cancelled and cleaned up.
@@ -67,13 +82,19 @@ def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits:
     try:
         device = pick_device(spec["device"])
         device_name = device.type
-        isolation.confine(
-            work_dir=work_dir,
-            limits=limits,
-            uid=uid,
-            cuda=device.type == "cuda",
-            setup_cuda=lambda: torch.zeros(1, device="cuda"),
-        )
+        try:
+            isolation.confine(
+                work_dir=work_dir,
+                limits=limits,
+                uid=uid,
+                cuda=device.type == "cuda",
+                setup_cuda=lambda: torch.zeros(1, device="cuda"),
+            )
+        except Exception as error:  # noqa: BLE001 - any failure here is the sandbox's, told on its own channel
+            write_all(SETUP_FD, f"confinement: {type(error).__name__}: {error}".encode()[:MAX_ERROR])
+            return 70
+        os.write(SETUP_FD, b"ok")
+        os.close(SETUP_FD)
         if request.get("code") is None:
             result = run_spec(spec, device=device, emit=send)
         else:
@@ -84,14 +105,15 @@ def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits:
         if isinstance(error, MemoryError) or "allocate memory" in str(error):
             result = empty_result("killed", f"memory limit reached ({_mib(limits.memory_bytes)})", device=device_name)
         else:
-            result = empty_result("error", f"{type(error).__name__}: {error}"[:MAX_ERROR], device=device_name)
-    for key in ("wall_s", "log"):
+            message = clean_text(f"{type(error).__name__}: {error}")[:MAX_ERROR]
+            result = empty_result("error", message, device=device_name)
+    for key in ("wall_s", "log", "recorded_steps", "sandbox_error"):
         result.pop(key, None)
     send(result)
     return 0
 
 
-def _start_child(request, spec, work_dir, limits, uid, event_w, log_w, go_r) -> int:
+def _start_child(request, spec, work_dir, limits, uid, event_w, log_w, setup_w, go_r) -> int:
     """Fork the child. It waits for a byte on `go_r` (its cgroup is set by then) before anything else."""
     pid = os.fork()
     if pid:
@@ -104,12 +126,13 @@ def _start_child(request, spec, work_dir, limits, uid, event_w, log_w, go_r) -> 
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
         null = os.open(os.devnull, os.O_RDONLY)
-        high_event, high_log = os.dup(event_w), os.dup(log_w)
+        high_event, high_log, high_setup = os.dup(event_w), os.dup(log_w), os.dup(setup_w)
         os.dup2(null, 0)
         os.dup2(high_log, 1)
         os.dup2(high_log, 2)
         os.dup2(high_event, EVENT_FD)
-        isolation.close_descriptors(EVENT_FD)
+        os.dup2(high_setup, SETUP_FD)
+        isolation.close_descriptors(SETUP_FD)
         sys.stdout = open(1, "w", buffering=1, closefd=False, encoding="utf-8", errors="replace")  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False, encoding="utf-8", errors="replace")  # noqa: SIM115
         sys.stdin = open(0, closefd=False)  # noqa: SIM115
@@ -126,7 +149,12 @@ def _start_child(request, spec, work_dir, limits, uid, event_w, log_w, go_r) -> 
 
 
 class _Watch:
-    """What the supervisor learns while the child runs."""
+    """What the supervisor learns while the child runs.
+
+    Nothing here raises for what the child sends: a line is either a valid event or a
+    verdict. Recorded steps are batched (at most RATE_HZ batches a second) and bounded
+    (at most MAX_RECORDED_STEPS forwarded; beyond, every second one, then every fourth...).
+    """
 
     def __init__(self, limits: Limits, emit: Emit):
         self.limits = limits
@@ -137,6 +165,18 @@ class _Watch:
         self.log_truncated = False
         self.result: dict[str, Any] | None = None
         self.verdict: tuple[str, str] | None = None  # (status, message) decided here
+        self.failure: str | None = None  # a failure of the sandbox itself, for the operator
+        self.setup = b""  # what the child said on SETUP_FD
+        self.total_steps = 1
+        self.layers: list[str] | None = None
+        self.layers_sent = False
+        self.batch: list[dict[str, Any]] = []
+        self.last_flush = 0.0
+        self.recorded = 0  # steps the child sent
+        self.forwarded = 0
+        self.stride = 1
+        self.next_doubling = MAX_RECORDED_STEPS // 2
+        self.held_back: dict[str, Any] | None = None  # the latest step thinning skipped
 
     def count(self, size: int) -> bool:
         self.output += size
@@ -146,8 +186,18 @@ class _Watch:
         return True
 
     def decide(self, status: str, message: str) -> None:
+        if self.verdict is None:  # a message may quote what the run sent: made storable here
+            self.verdict = (status, clean_text(message)[:MAX_ERROR])
+
+    def fail(self, message: str) -> None:
+        """The sandbox itself failed (not the run): the run ends, the operator is told."""
         if self.verdict is None:
-            self.verdict = (status, message)
+            self.failure = message
+            self.verdict = ("error", "the sandbox failed to run this")
+
+    @property
+    def confined(self) -> bool:
+        return self.setup == b"ok"
 
     def events(self, data: bytes) -> None:
         if not self.count(len(data)):
@@ -169,7 +219,38 @@ class _Watch:
         if event["type"] == "result":
             self.result = event
         else:
-            self.emit(event)
+            self.progress(event)
+
+    def progress(self, event: dict[str, Any]) -> None:
+        self.recorded += 1
+        self.total_steps = event["steps"]
+        if self.layers is None and "layers" in event:
+            self.layers = event["layers"]
+        record = {"step": event["step"], "loss": event["loss"], "grad_norm": event["grad_norm"]}
+        if (self.recorded - 1) % self.stride or self.forwarded >= MAX_RECORDED_STEPS:
+            self.held_back = record
+            return
+        self.held_back = None
+        self.batch.append(record)
+        self.forwarded += 1
+        if self.forwarded >= self.next_doubling:
+            self.stride *= 2
+            self.next_doubling += max((MAX_RECORDED_STEPS - self.next_doubling) // 2, 1)
+
+    def flush(self, *, now: float, last: bool = False) -> None:
+        """Forward the batch, at most RATE_HZ times a second (and once more at the end)."""
+        if last and self.held_back is not None and self.forwarded < MAX_RECORDED_STEPS + 1:
+            self.batch.append(self.held_back)  # the last recorded step always arrives
+            self.held_back = None
+        if not self.batch or (not last and now - self.last_flush < 1 / RATE_HZ):
+            return
+        batch: dict[str, Any] = {"type": "progress", "steps": self.total_steps, "recorded": self.batch}
+        if self.layers is not None and not self.layers_sent:
+            batch["layers"] = self.layers
+            self.layers_sent = True
+        self.batch = []
+        self.last_flush = now
+        self.emit(batch)
 
     def printed(self, data: bytes) -> None:
         if not self.count(len(data)):
@@ -180,7 +261,7 @@ class _Watch:
         self.log += data[: max(room, 0)]
 
     def log_text(self) -> str:
-        text = bytes(self.log).decode("utf-8", errors="replace")
+        text = clean_text(bytes(self.log).decode("utf-8", errors="replace"))
         if self.log_truncated:
             text = text[: MAX_LOG - 40] + "\n[output truncated]\n"
         return text[:MAX_LOG]
@@ -193,22 +274,42 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _exit_verdict(watch: _Watch, status: int) -> None:
-    """Judge the child's exit: a result counts only from a child that then exited cleanly."""
+def _exit_verdict(watch: _Watch, status: int, *, cpu_s: float, group: cgroups.RunGroup, oom_before: int) -> None:
+    """Judge the child's exit by the limit actually hit: a result counts only from a clean exit.
+
+    A SIGKILL alone says nothing: the kernel sends it for the memory cap (the run's cgroup
+    counts its OOM kills; without one, the machine's OOM counter moved), for the hard CPU
+    limit (the PID namespace's init ignores SIGXCPU, so the CPU time tells), and a run may
+    send it to itself.
+    """
+    limits = watch.limits
+    if group.oom_kills() or (os.WIFSIGNALED(status) and not group.active and _machine_oom_kills() > oom_before):
+        watch.decide("killed", f"memory limit reached ({_mib(limits.memory_bytes)} for the whole run)")
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        if number == signal.SIGXCPU:
-            watch.decide("killed", "CPU time limit reached")
+        if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu_s >= limits.cpu_s - 0.05):
+            watch.decide("killed", f"CPU time limit reached ({limits.cpu_s:g} s)")
         elif number == signal.SIGXFSZ:
-            watch.decide("killed", f"file size limit reached ({_mib(watch.limits.file_bytes)})")
-        elif number == signal.SIGKILL:
-            watch.decide("killed", f"the run was killed: memory limit ({_mib(watch.limits.memory_bytes)} in all)")
+            watch.decide("killed", f"file size limit reached ({_mib(limits.file_bytes)})")
         else:
             watch.decide("error", f"the run crashed ({_signal_name(number)})")
     elif os.WEXITSTATUS(status) != 0:
         watch.decide("error", f"the run ended with exit status {os.WEXITSTATUS(status)} before its result")
     elif watch.result is None:
         watch.decide("error", "the run ended without a result")
+    failed = watch.verdict is not None or watch.result is None or watch.result["status"] != "ok"
+    if failed and group.hit_process_cap():
+        watch.verdict = ("killed", f"process limit reached ({limits.processes} processes and threads)")
+
+
+def _machine_oom_kills() -> int:
+    try:
+        for line in open("/proc/vmstat").read().splitlines():  # noqa: SIM115 - a tiny read
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _kill(pid: int) -> None:
@@ -217,7 +318,7 @@ def _kill(pid: int) -> None:
             kill(pid, signal.SIGKILL)
 
 
-def _make_work_dir(root: str, uid: int | None) -> str:
+def make_work_dir(root: str, uid: int | None) -> str:
     os.makedirs(root, mode=0o711, exist_ok=True)
     path = os.path.join(root, f"run-{os.getpid()}-{time.monotonic_ns()}")
     os.mkdir(path, 0o700)
@@ -250,17 +351,23 @@ def supervise(
     *,
     limits: Limits,
     emit: Emit,
-    work_root: str,
+    work_dir: str,
+    uid: int | None = None,
+    group: cgroups.RunGroup | None = None,
+    report_fd: int | None = None,
     control_fd: int | None = None,
     deferred: list[Callable[[], None]] | None = None,
 ) -> dict[str, Any]:
     """Run one request confined and return its result (never raises for the run's faults).
 
-    `control_fd` is the client's connection: a line "cancel" or its closing cancels the run.
-    Call it in a process of its own (it may move its children into a new PID namespace).
-    With `deferred`, the clean-up (working directory, control group) is appended there for
-    the caller to run once the result is sent, instead of before returning: the run's
-    processes are gone by then, so nothing waits on it but the learner.
+    `work_dir` is the run's own folder, `uid` its own uid (the zygote hands out one no
+    live run has; as an ordinary user the run keeps ours) and `group` its control group,
+    made by the zygote with its caps.
+    The child's pid goes to `report_fd` before the child may start, so the zygote can kill
+    it at the deadline should this supervisor die. `control_fd` is the client's
+    connection: a line "cancel" or its closing cancels the run. Call it in a process of its
+    own (it moves its children into a new PID namespace). With `deferred`, the clean-up of
+    the working directory is appended there for the caller to run once the result is sent.
     """
     started = time.monotonic()
 
@@ -277,43 +384,49 @@ def supervise(
         return finish(empty_result("invalid", "code: must be the text of a Python file"))
 
     root = os.geteuid() == 0
-    uid = isolation.UNPRIVILEGED_UID_BASE + os.getpid() % 100_000 if root else os.getuid()
+    if uid is None:
+        uid = os.getuid()
+    group = group or cgroups.RunGroup()
     if root:
         # The child becomes init of a fresh PID namespace: when it ends, the kernel kills
         # everything it started (the double-forked daemon too), and kill(-1) reaches nothing.
         isolation.unshare(isolation.CLONE_NEWPID)
-    work_dir = _make_work_dir(work_root, uid if root else None)
-    group = cgroups.run_group(
-        name=f"gradlab-run-{os.getpid()}", memory_bytes=limits.memory_bytes, processes=limits.processes
-    )
     event_r, event_w = os.pipe()
     log_r, log_w = os.pipe()
+    setup_r, setup_w = os.pipe()
     go_r, go_w = os.pipe()
     watch = _Watch(limits, emit)
-    cleanup = [lambda: remove_work_dir(work_dir), group.remove]
+    cleanup = [lambda: remove_work_dir(work_dir)]
+    pid = None
+    oom_before = _machine_oom_kills()
     try:
-        pid = _start_child(request, spec, work_dir, limits, uid, event_w, log_w, go_r)
-        for fd in (event_w, log_w, go_r):
+        pid = _start_child(request, spec, work_dir, limits, uid, event_w, log_w, setup_w, go_r)
+        for fd in (event_w, log_w, setup_w, go_r):
             os.close(fd)
         go = b"1"
         try:
             group.add(pid)
         except OSError as error:
-            go = b"0"  # the child exits without running anything
-            watch.decide("error", f"sandbox failure: the run's control group: {error}")
+            go = b"0"  # the child exits without running anything: no run without its caps
+            watch.fail(f"the run's control group: {error}")
+        if report_fd is not None:
+            write_all(report_fd, pid.to_bytes(4, "little"))
         os.write(go_w, go)
         os.close(go_w)
         pidfd = os.pidfd_open(pid)
-        status = _watch_child(pid, pidfd, event_r, log_r, control_fd, watch, started + limits.timeout_s)
+        pipes = (event_r, log_r, setup_r)
+        status, cpu_s = _watch_child(pid, pidfd, pipes, control_fd, watch, started + limits.timeout_s)
         os.close(pidfd)
-        if group.oom_kills():
-            watch.decide("killed", f"memory limit reached ({_mib(limits.memory_bytes)} for the whole run)")
-        _exit_verdict(watch, status)
+        pid = None
+        _exit_verdict(watch, status, cpu_s=cpu_s, group=group, oom_before=oom_before)
     except BaseException:
         deferred = None  # clean up now, before the error goes on
         raise
     finally:
-        for fd in (event_r, log_r):
+        if pid is not None:  # the supervisor failed while the child lives: it ends here too
+            _kill(pid)
+            group.kill()
+        for fd in (event_r, log_r, setup_r):
             os.close(fd)
         if deferred is None:
             for step in cleanup:
@@ -323,25 +436,31 @@ def supervise(
     return finish(_final_result(watch))
 
 
-def _watch_child(pid, pidfd, event_r, log_r, control_fd, watch: _Watch, deadline: float) -> int:
+def _watch_child(pid, pidfd, pipes, control_fd, watch: _Watch, deadline: float) -> tuple[int, float]:
+    """Watch until the child exits; returns its wait status and the CPU seconds it used."""
     poller = select.poll()
-    for fd in (event_r, log_r, pidfd):
+    for fd in (*pipes, pidfd):
         poller.register(fd, select.POLLIN)
     if control_fd is not None:
         poller.register(control_fd, select.POLLIN)
-    open_pipes = {event_r, log_r}
+    open_pipes = set(pipes)
     for fd in open_pipes:
         _set_nonblocking(fd)
     exited = False
     while not exited:
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
             watch.decide("timeout", f"the run took longer than {watch.limits.timeout_s:g} s")
         if _stopping:
             watch.decide("cancelled", "the sandbox service is stopping")
         if watch.verdict is not None:
             _kill(pid)
-        for fd, _ in poller.poll(max(0, min(remaining, 1.0)) * 1000 if watch.verdict is None else 1000):
+        watch.flush(now=now)
+        wait_s = max(0.0, min(remaining, 1.0)) if watch.verdict is None else 1.0
+        if watch.batch:
+            wait_s = min(wait_s, 1 / RATE_HZ)
+        for fd, _ in poller.poll(wait_s * 1000):
             if fd == pidfd:
                 exited = True
             elif fd == control_fd:
@@ -353,14 +472,21 @@ def _watch_child(pid, pidfd, event_r, log_r, control_fd, watch: _Watch, deadline
                     watch.decide("cancelled", "the run was cancelled")
                     poller.unregister(control_fd)
             elif fd in open_pipes:
-                _read_pipe(fd, event_r, poller, open_pipes, watch)
+                _read_pipe(fd, pipes, poller, open_pipes, watch)
     for fd in list(open_pipes):  # what is still buffered after the exit
-        _read_pipe(fd, event_r, poller, open_pipes, watch)
+        _read_pipe(fd, pipes, poller, open_pipes, watch)
+    # Unconfined, no learner code ran: a result then is the child's own (a device it lacks).
+    if not watch.confined and watch.result is None:
+        watch.fail(watch.setup.decode("utf-8", "replace") or "the run's child ended before it was confined")
+    if watch.verdict is None:
+        watch.flush(now=time.monotonic(), last=True)
     _kill(pid)  # whatever of its process group outlived it (without a PID namespace)
-    return os.waitpid(pid, 0)[1]
+    _, status, usage = os.wait4(pid, 0)
+    return status, usage.ru_utime + usage.ru_stime
 
 
-def _read_pipe(fd, event_r, poller, open_pipes, watch: _Watch) -> None:
+def _read_pipe(fd, pipes, poller, open_pipes, watch: _Watch) -> None:
+    event_r, log_r, _ = pipes
     try:
         data = os.read(fd, 65536)
     except BlockingIOError:
@@ -370,8 +496,26 @@ def _read_pipe(fd, event_r, poller, open_pipes, watch: _Watch) -> None:
         open_pipes.discard(fd)
     elif fd == event_r:
         watch.events(data)
-    else:
+    elif fd == log_r:
         watch.printed(data)
+    elif len(watch.setup) < MAX_ERROR:
+        watch.setup += data
+
+
+RESULT_SERIES = ("steps", "loss", "grad_norm", "seq_grad_norm")
+
+
+def thin_evenly(result: dict[str, Any], keep: int = MAX_RECORDED_STEPS) -> dict[str, Any]:
+    """At most `keep` recorded steps, evenly spread, the first and the last among them."""
+    recorded = len(result["steps"])
+    if recorded <= keep:
+        return result
+    chosen = sorted({round(index * (recorded - 1) / (keep - 1)) for index in range(keep)})
+    for key in RESULT_SERIES:
+        if result.get(key) is not None:
+            result[key] = [result[key][index] for index in chosen]
+    result["recorded_steps"] = recorded
+    return result
 
 
 def _final_result(watch: _Watch) -> dict[str, Any]:
@@ -379,7 +523,9 @@ def _final_result(watch: _Watch) -> dict[str, Any]:
         status, message = watch.verdict
         device = watch.result["device"] if watch.result else "cpu"
         result = empty_result(status, message, device=device)
+        if watch.failure is not None:
+            result["sandbox_error"] = clean_text(watch.failure)[:MAX_ERROR]
     else:
-        result = dict(watch.result)
+        result = thin_evenly({**watch.result, "recorded_steps": None, "sandbox_error": None})
     result["log"] = watch.log_text()
     return result

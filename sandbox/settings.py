@@ -1,6 +1,7 @@
 """The sandbox's settings, from SANDBOX_* environment variables, with safe defaults.
 
     SANDBOX_TIMEOUT_S      wall-clock limit of one run, seconds (30)
+    SANDBOX_CPU_S          CPU time of any one process of a run, seconds (the wall-clock limit + 2)
     SANDBOX_MEMORY_MB      address space of one CPU run, MiB (2048)
     SANDBOX_PROCESSES      processes and threads of one run (64)
     SANDBOX_OUTPUT_BYTES   bytes a run may send: events and its own printing together (1 MiB)
@@ -39,8 +40,10 @@ def _number(name: str, default: float, *, low: float, high: float) -> float:
 
 
 def limits_from_env() -> Limits:
+    timeout_s = _number("SANDBOX_TIMEOUT_S", 30, low=1, high=3600)
     return Limits(
-        timeout_s=_number("SANDBOX_TIMEOUT_S", 30, low=1, high=3600),
+        timeout_s=timeout_s,
+        cpu_s=_number("SANDBOX_CPU_S", timeout_s + 2, low=1, high=7200),
         memory_bytes=int(_number("SANDBOX_MEMORY_MB", 2048, low=256, high=1 << 20)) * 1024**2,
         processes=int(_number("SANDBOX_PROCESSES", 64, low=4, high=4096)),
         output_bytes=int(_number("SANDBOX_OUTPUT_BYTES", 1024**2, low=64 * 1024, high=1 << 30)),
@@ -89,7 +92,7 @@ def limits_for_request(configured: Limits, asked: Any) -> Limits:
     for name, value in asked.items():
         if name not in known:
             raise SettingsError(f"limits.{name}: unknown limit")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if type(value) not in (int, float) or not 0 < value < float("inf"):
             raise SettingsError(f"limits.{name}: must be a positive number")
         current = getattr(configured, name)
         changes[name] = type(current)(min(value, current))

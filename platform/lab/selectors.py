@@ -73,7 +73,11 @@ def queue_lengths() -> dict[str, dict[str, int]]:
 
 
 def progress_of(events: list[RunEvent]) -> dict[str, Any]:
-    """The live picture so far: layers, recorded steps and their numbers, and the share done."""
+    """The live picture so far: layers, recorded steps and their numbers, and the share done.
+
+    A progress event holds a batch of recorded steps (`recorded`); events stored before
+    batching hold one step each.
+    """
     layers: list[str] = []
     steps: list[int] = []
     grad_norm: list[list[float | None]] = []
@@ -84,9 +88,10 @@ def progress_of(events: list[RunEvent]) -> dict[str, Any]:
             continue
         data = event.data
         layers = data.get("layers") or layers
-        steps.append(data["step"])
-        grad_norm.append(data["grad_norm"])
-        loss.append(data["loss"])
+        for record in data.get("recorded") or [data]:
+            steps.append(record["step"])
+            grad_norm.append(record["grad_norm"])
+            loss.append(record["loss"])
         total = data["steps"]
     done = (steps[-1] + 1) / total if total else 0.0
     return {"layers": layers, "steps": steps, "grad_norm": grad_norm, "loss": loss, "total": total, "done": done}

@@ -36,10 +36,6 @@ FINAL_STATUS = {
 }
 
 
-# How sandbox.client's own failures begin (the service down or misbehaving, not the run).
-SERVICE_TROUBLE = ("the sandbox service", "the connection to the sandbox service")
-
-
 def minutes_text(seconds: float) -> str:
     minutes = int(seconds // 60)
     return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
@@ -268,7 +264,8 @@ class _Execution:
         wakeups.publish(run_id=self.run.id, seq=self.seq)
 
     def on_progress(self, event: dict[str, Any]) -> None:
-        data = {key: event[key] for key in ("step", "steps", "loss", "grad_norm", "layers") if key in event}
+        """One batch of recorded steps (the sandbox sends at most 20 a second): one row, one wake-up."""
+        data = {key: event[key] for key in ("steps", "recorded", "layers") if key in event}
         self.event(RunEvent.Kind.PROGRESS, data)
 
     def should_cancel(self) -> bool:
@@ -342,8 +339,10 @@ def run_execute(
         "log": (result.get("log") or "")[-MAX_LOG_CHARS:],
     }
     error = result.get("error") or ""
-    if error.startswith(SERVICE_TROUBLE):
-        log.error("run %s: %s", run_id, error)  # the details are for the operator, not the learner
+    if result.get("sandbox_error"):
+        # Typed by the sandbox and its client, never by the run: the details are for the
+        # operator (quoted, so no text can pass for a log line of its own), not the learner.
+        log.error("run %s: the sandbox failed: %r", run_id, result["sandbox_error"])
         error = _("The lab’s sandbox is not available right now. Start the experiment again in a minute.")
     plots = {}
     if status == Status.SUCCEEDED:

@@ -56,8 +56,9 @@ def fake_sandbox(result: dict, *, progress: int = 3, before_result=None):
 
     def run(*, spec, code, limits, on_event, should_cancel, timeout_s):
         calls.append({"spec": spec, "code": code, "limits": limits, "timeout_s": timeout_s})
-        for step in range(progress):
-            event = {"type": "progress", "step": step, "steps": progress, "loss": 0.7, "grad_norm": [1e-3, 1e-2, 1e-1]}
+        for step in range(progress):  # one batch per step, as a slow run's arrive
+            record = {"step": step, "loss": 0.7, "grad_norm": [1e-3, 1e-2, 1e-1]}
+            event = {"type": "progress", "steps": progress, "recorded": [record]}
             if step == 0:
                 event["layers"] = ["layer1", "layer2", "layer3"]
             on_event(event)

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -77,13 +78,42 @@ def test_it_requires_every_field_of_a_result():
         validate_event(event, from_child=True)
 
 
-def test_it_checks_progress_events():
+def test_it_checks_progress_events_from_the_child():
     good = {"type": "progress", "step": 3, "steps": 50, "loss": 0.7, "grad_norm": [0.1, None], "layers": ["a", "b"]}
-    assert validate_event(good) == good
+    assert validate_event(good, from_child=True) == good
     with pytest.raises(ProtocolError, match="layers: must name each entry"):
-        validate_event({**good, "layers": ["a"]})
+        validate_event({**good, "layers": ["a"]}, from_child=True)
     with pytest.raises(ProtocolError, match="type: must be progress or result"):
-        validate_event({**good, "type": "log"})
+        validate_event({**good, "type": "log"}, from_child=True)
+
+
+def test_it_checks_progress_batches_from_the_supervisor():
+    record = {"step": 3, "loss": 0.7, "grad_norm": [0.1, None]}
+    good = {"type": "progress", "steps": 50, "layers": ["a", "b"], "recorded": [record]}
+    assert validate_event(good) == good
+    with pytest.raises(ProtocolError, match=r"recorded\[0\].step: must be an integer"):
+        validate_event({**good, "recorded": [{**record, "step": -1}]})
+    with pytest.raises(ProtocolError, match="recorded: must be a list of 1 to 10000 steps"):
+        validate_event({**good, "recorded": [record] * 10_001})
+    with pytest.raises(ProtocolError, match="step: unknown field"):
+        validate_event({**good, "step": 3})  # a single step is the child's shape, not the supervisor's
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"step": 10**400}, "an integer of 401 characters is too large"),  # once an OverflowError
+        ({"step": 2**31}, "step: must be an integer from 0 to 2147483647"),
+        ({"grad_norm": [-(10**19), 1]}, "an integer of 21 characters is too large"),
+        ({"layers": ["a\x00", "b"]}, r"layers\[0\]: must not hold a NUL character"),
+        ({"layers": ["\ud800", "b"]}, r"layers\[0\]: must not hold a lone surrogate"),
+    ],
+)
+def test_it_refuses_what_storage_or_arithmetic_cannot_take(changes, message):
+    event = {"type": "progress", "step": 3, "steps": 50, "loss": 0.7, "grad_norm": [0.1, None], "layers": ["a", "b"]}
+    line = json.dumps({**event, **changes})
+    with pytest.raises(ProtocolError, match=message):
+        validate_event(parse_line(line), from_child=True)
 
 
 def test_it_sends_numbers_that_are_not_finite_as_null():

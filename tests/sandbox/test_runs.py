@@ -27,13 +27,14 @@ def test_it_records_each_layer_input_side_first_at_each_step(run_in_sandbox):
     assert result["log"] == ""
 
 
-def test_it_sends_progress_as_the_run_goes(run_in_sandbox):
+def test_it_sends_every_recorded_step_in_batches_as_the_run_goes(run_in_sandbox):
     result, events = run_in_sandbox(spec=STANDARD)
     assert events, "no progress event"
     assert events[0]["layers"] == result["layers"]
-    assert [event["step"] for event in events] == sorted(event["step"] for event in events)
-    assert events[-1]["step"] == 49
-    assert events[-1]["grad_norm"] == result["grad_norm"][-1]
+    recorded = [record for event in events for record in event["recorded"]]
+    assert [record["step"] for record in recorded] == result["steps"] == list(range(50))
+    assert [record["grad_norm"] for record in recorded] == result["grad_norm"]
+    assert result["recorded_steps"] is None  # nothing thinned
 
 
 def test_the_same_seed_gives_the_same_numbers(run_in_sandbox):

@@ -97,11 +97,28 @@ def command_presets(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _say_what_is_missing() -> None:
+    """At start, name the layers this machine cannot give a run (python -m sandbox check probes them all)."""
+    from sandbox import cgroups, isolation
+
+    missing = []
+    if os.geteuid() != 0:
+        missing.append(f"namespaces, tmpfs and a uid per run: {isolation.user_namespace_obstacle()}")
+    available, why = cgroups.availability()
+    if not available:
+        missing.append(f"control groups: {why}")
+    if isolation.landlock_abi() < 1:
+        missing.append("landlock: the kernel has none")
+    for line in missing:
+        print(f"sandbox: layer missing here: {line}", file=sys.stderr, flush=True)
+
+
 def command_serve(arguments: argparse.Namespace) -> int:
     from sandbox import zygote
 
     limits = _limits()
     zygote.warm_up()
+    _say_what_is_missing()
     zygote.serve(
         arguments.socket,
         limits=limits,
@@ -133,19 +150,57 @@ except OSError:
 print(json.dumps({
     "uid": os.getuid(),
     "pid": os.getpid(),
+    "procfs_self": os.readlink("/proc/self"),
+    "hostname": socket.gethostname(),
     "seccomp": status["Seccomp"].strip() == "2",
     "no_new_privs": status["NoNewPrivs"].strip() == "1",
     "network": network,
     "interfaces": interfaces,
     "read_outside": outside,
     "environment": sorted(os.environ),
-    "cgroups": [line for line in open("/proc/self/cgroup").read().splitlines() if "memory" in line or "pids" in line],
+    "cgroups": sorted({line.split(":", 2)[2] for line in open("/proc/self/cgroup").read().splitlines()
+                       if "memory" in line or "pids" in line}),
 }))
 """
 
 
+def layers_missing(child: dict[str, Any], *, root: bool, landlock_abi: int) -> list[dict[str, str]]:
+    """The layers of DESIGN.md section 4 a run here does not get, each with the reason."""
+    from sandbox import cgroups, isolation
+
+    user_namespace = child.get("hostname") == isolation.RUN_HOSTNAME.decode()
+    if root:
+        namespaces_why = "the kernel refused it"
+    elif user_namespace:
+        namespaces_why = "not root: an ordinary user's runs get network, IPC and UTS namespaces only (start it as root)"
+    else:
+        namespaces_why = isolation.user_namespace_obstacle()
+    checks = [
+        ("PID namespace", child.get("pid") == 1, namespaces_why),
+        ("fresh procfs", child.get("procfs_self") == "1", namespaces_why),
+        ("network namespace", child.get("interfaces") == ["lo"], namespaces_why),
+        ("IPC and UTS namespaces", user_namespace, namespaces_why),
+        ("cgroup namespace", child.get("cgroups") == ["/"], namespaces_why),
+        (
+            "a uid of its own",
+            child.get("uid", 0) >= isolation.UNPRIVILEGED_UID_BASE,
+            "not root: runs keep the service's uid",
+        ),
+        (
+            "control group (memory and process caps for the whole run)",
+            cgroups.availability()[0],
+            cgroups.availability()[1],
+        ),
+        ("seccomp", bool(child.get("seccomp")), "x86_64 only"),
+        ("no-new-privileges", bool(child.get("no_new_privs")), "prctl refused"),
+        ("landlock", landlock_abi >= 1 and child.get("read_outside") == "denied", "the kernel has no Landlock"),
+        ("socket creation denied", child.get("network") == "socket creation denied", "seccomp missing"),
+    ]
+    return [{"layer": name, "why": why} for name, present, why in checks if not present]
+
+
 def command_check(arguments: argparse.Namespace) -> int:
-    """Run a probe confined, as a learner's code would be, and print what it saw."""
+    """Run a probe confined, as a learner's code would be, and print what it saw and what is missing."""
     import tempfile
 
     from sandbox import isolation, zygote
@@ -156,11 +211,13 @@ def command_check(arguments: argparse.Namespace) -> int:
     os.close(write_fd)
     with os.fdopen(read_fd, "rb") as output:
         (result,) = [json.loads(line) for line in output if b'"result"' in line]
-    report = {"landlock_abi": isolation.landlock_abi(), "root": os.geteuid() == 0, "temp": tempfile.gettempdir()}
+    root = os.geteuid() == 0
+    report = {"landlock_abi": isolation.landlock_abi(), "root": root, "temp": tempfile.gettempdir()}
     try:
         report["child"] = json.loads(result["log"].splitlines()[0])
     except (IndexError, ValueError):
         report["child"] = result
+    report["missing"] = layers_missing(report["child"], root=root, landlock_abi=report["landlock_abi"])
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0

@@ -335,7 +335,7 @@ class Limits:
     open_files: int = 256
 
 
-def rlimits_apply(limits: Limits, *, cpu_run: bool) -> None:
+def rlimits_apply(limits: Limits, *, cpu_run: bool, group_counts_processes: bool = False) -> None:
     # The soft limit sends SIGXCPU, which the init of a PID namespace never gets; the hard
     # one, a second later, SIGKILL. The supervisor tells a CPU kill by the CPU time used.
     cpu_seconds = max(1, math.ceil(limits.cpu_s) - 1)
@@ -345,7 +345,10 @@ def rlimits_apply(limits: Limits, *, cpu_run: bool) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    # Where the run's cgroup caps its processes (and says so when the cap is hit), this is a
+    # second line well above it; where there is none, this is the cap (counted per uid).
+    processes = limits.processes * 2 if group_counts_processes else limits.processes
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
     resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
@@ -417,7 +420,18 @@ def close_descriptors(keep: int) -> None:
     os.closerange(keep + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
-PROC_SELF_READABLE = ("status", "stat", "statm", "maps", "smaps_rollup", "limits", "fd", "net", "cgroup")
+PROC_SELF_READABLE = (
+    "status",
+    "stat",
+    "statm",
+    "maps",
+    "smaps_rollup",
+    "limits",
+    "fd",
+    "net",
+    "cgroup",
+    "oom_score_adj",
+)
 
 
 def readable_paths() -> list[str]:
@@ -442,7 +456,9 @@ class Confinement:
     skipped: list[str] = field(default_factory=list)
 
 
-def confine(*, work_dir: str, limits: Limits, uid: int, cuda: bool, setup_cuda) -> Confinement:
+def confine(
+    *, work_dir: str, limits: Limits, uid: int, cuda: bool, setup_cuda, group_counts_processes: bool = False
+) -> Confinement:
     """Apply every layer to the calling process (the run's child). Raises IsolationError."""
     report = Confinement()
     root = os.geteuid() == 0
@@ -471,6 +487,7 @@ def confine(*, work_dir: str, limits: Limits, uid: int, cuda: bool, setup_cuda) 
     else:
         try:
             unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+            set_hostname()  # its user namespace owns the new UTS namespace
             report.applied += ["network namespace", "IPC namespace", "UTS namespace"]
         except OSError:
             report.skipped.append(f"network, IPC and UTS namespaces: {user_namespace_obstacle()}")
@@ -487,7 +504,7 @@ def confine(*, work_dir: str, limits: Limits, uid: int, cuda: bool, setup_cuda) 
     if root:
         drop_privileges(uid)
         report.applied.append(f"uid {uid}")
-    rlimits_apply(limits, cpu_run=not cuda)
+    rlimits_apply(limits, cpu_run=not cuda, group_counts_processes=group_counts_processes)
     report.applied.append("resource limits")
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     prctl(PR_SET_NO_NEW_PRIVS, 1)

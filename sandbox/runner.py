@@ -68,7 +68,9 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits: Limits, uid: int) -> int:
+def _child(
+    request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits: Limits, uid: int, grouped: bool
+) -> int:
     """Everything that happens in the confined child; returns its exit status."""
     import torch
 
@@ -89,6 +91,7 @@ def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits:
                 uid=uid,
                 cuda=device.type == "cuda",
                 setup_cuda=lambda: torch.zeros(1, device="cuda"),
+                group_counts_processes=grouped,
             )
         except Exception as error:  # noqa: BLE001 - any failure here is the sandbox's, told on its own channel
             write_all(SETUP_FD, f"confinement: {type(error).__name__}: {error}".encode()[:MAX_ERROR])
@@ -100,7 +103,7 @@ def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits:
         else:
             result = run_code(request["code"], spec=spec, device=device, emit=send)
     except LearnerError as error:
-        result = empty_result(error.status, error.message, device=device_name, line=error.line)
+        result = empty_result(error.status, clean_text(error.message), device=device_name, line=error.line)
     except Exception as error:  # noqa: BLE001 - reported as the run's result, not raised
         if isinstance(error, MemoryError) or "allocate memory" in str(error):
             result = empty_result("killed", f"memory limit reached ({_mib(limits.memory_bytes)})", device=device_name)
@@ -113,7 +116,7 @@ def _child(request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits:
     return 0
 
 
-def _start_child(request, spec, work_dir, limits, uid, event_w, log_w, setup_w, go_r) -> int:
+def _start_child(request, spec, work_dir, limits, uid, grouped, event_w, log_w, setup_w, go_r) -> int:
     """Fork the child. It waits for a byte on `go_r` (its cgroup is set by then) before anything else."""
     pid = os.fork()
     if pid:
@@ -136,7 +139,7 @@ def _start_child(request, spec, work_dir, limits, uid, event_w, log_w, setup_w, 
         sys.stdout = open(1, "w", buffering=1, closefd=False, encoding="utf-8", errors="replace")  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False, encoding="utf-8", errors="replace")  # noqa: SIM115
         sys.stdin = open(0, closefd=False)  # noqa: SIM115
-        status = _child(request, spec, work_dir, limits, uid)
+        status = _child(request, spec, work_dir, limits, uid, grouped)
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:  # noqa: BLE001, S110 - the child must end here, whatever happened
@@ -400,7 +403,7 @@ def supervise(
     pid = None
     oom_before = _machine_oom_kills()
     try:
-        pid = _start_child(request, spec, work_dir, limits, uid, event_w, log_w, setup_w, go_r)
+        pid = _start_child(request, spec, work_dir, limits, uid, group.active, event_w, log_w, setup_w, go_r)
         for fd in (event_w, log_w, setup_w, go_r):
             os.close(fd)
         go = b"1"

@@ -269,6 +269,10 @@ def test_the_worker_takes_a_run_through_the_sandbox_and_the_scheduler_reaps_a_lo
     assert child["environment"] == ["HOME", "LANG", "TMPDIR"]
     if layers["landlock_abi"]:
         assert child["read_outside"] == "denied"
+    # What such a run lacks is said, with the reason (issue 15 carries the layers into the container).
+    missing = {entry["layer"]: entry["why"] for entry in layers["missing"]}
+    assert "the kernel refused an unprivileged user namespace" in missing["PID namespace"]
+    assert missing["control group (memory and process caps for the whole run)"].startswith("not root")
     deployment.manage("from django.core.management import call_command; call_command('migrate', verbosity=0)")
     worker = deployment.start("worker")
     deployment.start("scheduler")

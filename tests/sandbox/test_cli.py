@@ -67,3 +67,52 @@ def test_it_applies_limits_from_the_environment(sandbox_cli, tmp_path):
     (result,) = results(lines)
     assert result["status"] == "timeout"
     assert result["error"] == "the run took longer than 2 s"
+
+
+def test_check_lists_every_layer_a_run_gets_as_root_and_none_missing(sandbox_cli):
+    import json
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("the full set of layers needs root")
+    status, _, stdout = sandbox_cli("check")
+    assert status == 0
+    report = json.loads(stdout)
+    child = report["child"]
+    assert (child["pid"], child["procfs_self"], child["hostname"], child["cgroups"]) == (1, "1", "gradlab-run", ["/"])
+    assert child["uid"] >= 200_000
+    assert report["missing"] == []
+
+
+def test_serve_names_the_layers_it_cannot_give_at_start(sandbox_python, open_folder):
+    """As an ordinary user (uid 10002, as tests/deploy runs the container) the start message says what is missing."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
+        pytest.skip("becoming an ordinary user needs root, unshare and setpriv")
+    script = ROOT / "tests" / "deploy" / "container.sh"
+    work = open_folder / "ordinary-user"
+    work.mkdir(mode=0o777)
+    work.chmod(0o777)
+    command = [sandbox_python, "-m", "sandbox", "serve", "--socket", str(work / "s.sock")]
+    process = subprocess.Popen(
+        ["unshare", "--mount", "sh", str(script), "--user", "10002:10002", "--", *command],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "SANDBOX_WORK_ROOT": str(work / "work")},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if "serving on" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    text = "".join(lines)
+    assert "layer missing here: namespaces, tmpfs and a uid per run: the kernel refused" in text, text
+    assert "layer missing here: control groups: not root" in text, text

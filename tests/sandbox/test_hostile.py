@@ -48,6 +48,18 @@ def denied(result, code, what):
     if result >= 0:
         raise RuntimeError(f"ESCAPE: {what} returned {result}")
     raise OSError(code, os.strerror(code))
+def in_a_fork(call):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            call()
+            os._exit(0)
+        except OSError as error:
+            os._exit(100 + error.errno)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code == 0:
+        raise RuntimeError(f"ESCAPE: {call} succeeded")
+    raise OSError(code - 100, os.strerror(code - 100))
 """
 
 # A tiny model trained through `lab`: what an honest run records.
@@ -207,26 +219,22 @@ def zygote_pid(sandbox_service) -> int:
 
 
 def test_it_stops_a_fork_bomb(run_in_sandbox, contained):
-    """Forking stops at the process limit; every fork reports, so the run is an error."""
+    """Forking stops at the process limit, and the verdict says so."""
     result, _ = run_in_sandbox(code="import os\nwhile True:\n    os.fork()\n", limits={"timeout_s": 4})
-    assert result["status"] == "error"
-    # Each process that hits the limit reports its own failure: the first result wins and the
-    # second is refused; should the first process be alone, its own failure is the result.
-    assert result["error"] in (
-        "the run sent more after its result",
-        "BlockingIOError: [Errno 11] Resource temporarily unavailable",
-    )
+    # Whatever the forks report, the verdict names the limit the run's cgroup counted.
+    assert (result["status"], result["error"]) == ("killed", "process limit reached (64 processes and threads)")
     assert result["wall_s"] < 4
     contained()
 
 
-def test_it_stops_a_thread_bomb_at_the_process_limit(run_in_sandbox, contained):
+def test_it_stops_a_thread_bomb(run_in_sandbox, contained):
     code = """
     import threading, time
     while True:
         threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
     """
     result, _ = run_in_sandbox(code=learner(code), limits={"timeout_s": 4})
+    # Each thread's stack counts against the address space: that limit stops it first.
     assert (result["status"], result["error"], result["line"]) == ("error", "RuntimeError: can't start new thread", 4)
     contained()
 
@@ -527,14 +535,32 @@ def test_it_refuses_reading_the_parents_environment(run_in_sandbox, contained, z
     open("/proc/$zygote/environ", "rb").read()
     """
     result, _ = run_in_sandbox(code=learner(code, zygote=zygote_pid), limits={"timeout_s": 5})
-    assert (result["status"], result["error"]) == ("error", f"{EACCES_ERROR}: '/proc/{zygote_pid}/environ'")
+    # The run's procfs is its PID namespace's own: the zygote is not in it at all.
+    not_there = f"FileNotFoundError: [Errno 2] No such file or directory: '/proc/{zygote_pid}/environ'"
+    assert (result["status"], result["error"]) == ("error", not_there)
     # Inside the PID namespace the parent is pid 0 (outside it): there is no /proc/0.
     assert probe(result) == {
         "/proc/0/environ": "FileNotFoundError",
         "/proc/1/environ": "PermissionError",
-        f"/proc/{zygote_pid}/environ": "PermissionError",
+        f"/proc/{zygote_pid}/environ": "FileNotFoundError",
         "/proc/self/environ": "PermissionError",
     }
+    contained()
+
+
+def test_it_starts_the_zygote_with_no_environment_but_lang(sandbox_service, zygote_pid):
+    """A forked run's /proc/self/environ is the zygote's exec environment: it holds nothing else."""
+    names = [
+        entry.split(b"=", 1)[0] for entry in Path(f"/proc/{zygote_pid}/environ").read_bytes().split(b"\0") if entry
+    ]
+    assert names == [b"LANG"]
+
+
+def test_it_refuses_making_the_run_dumpable_again(run_in_sandbox, contained):
+    """PR_SET_DUMPABLE would make /proc/self/environ (the zygote's environment) readable again."""
+    code = SYSCALLS + "denied(*attempt(157, 4, 1, 0, 0, 0), 'prctl(PR_SET_DUMPABLE, 1)')\n"
+    result, _ = run_in_sandbox(code=code, limits={"timeout_s": 5})
+    assert (result["status"], result["error"]) == ("error", EPERM_ERROR)
     contained()
 
 
@@ -741,8 +767,9 @@ DENIED_CALLS = {
     "perf-event-open": "denied(*attempt(298, None, 0, -1, -1, 0), 'perf_event_open')",
     "userfaultfd": "denied(*attempt(323, 0), 'userfaultfd')",
     "clone-new-namespace": "denied(*attempt(56, 0x10000000 | 17, None, None, None, None), 'clone')",
-    "setsid": "os.setsid()",
-    "setpgid": "os.setpgid(0, 0)",
+    # In a forked child: the run's init is a session leader already, where both fail anyway.
+    "setsid": "in_a_fork(os.setsid)",
+    "setpgid": "in_a_fork(lambda: os.setpgid(0, 0))",
     "chroot": "os.chroot('.')",
     "setuid-root": "os.setuid(0)",
     "x32-getpid": "denied(*attempt(0x40000000 | 39), 'x32 getpid')",
@@ -894,8 +921,7 @@ def test_it_keeps_printed_events_in_the_log(run_in_sandbox, contained):
     assert result["layers"] == ["0", "2"]
     assert result["steps"] == [0, 1, 2, 3, 4]
     assert result["log"].count('"layers": ["forged"]') == 3
-    assert events
-    assert {event["step"] for event in events} <= {0, 1, 2, 3, 4}
+    assert [record["step"] for event in events for record in event["recorded"]] == [0, 1, 2, 3, 4]
     assert all(event.get("layers", ["0", "2"]) == ["0", "2"] for event in events)
     contained()
 
@@ -962,4 +988,266 @@ def test_it_refuses_signals_to_the_service_from_a_thread_group(run_in_sandbox, c
     result, _ = run_in_sandbox(code=code, limits={"timeout_s": 5})
     assert result["status"] == "error"
     assert probe(result) == {"pidfd_open": [-1, 3], "tgkill": [-1, 3]}  # ESRCH
+    contained()
+
+
+# ---------------------------------------------------------------- the zygote's own backstop
+
+
+def _run_pids(service) -> list[int]:
+    return sorted(int(line.split()[1]) for line in run_processes(service))
+
+
+def _start_in_background(sandbox_service, **request):
+    """Start a run on a thread; returns (thread, box) where box gets the result."""
+    import threading
+
+    from sandbox import client
+
+    box: dict = {}
+
+    def go():
+        box["result"] = client.run(sandbox_service.socket_path, **request)
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _supervisor_of_the_run(service, timeout_s: float = 20.0) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for pid in _run_pids(service):
+            parent = _proc_status(str(pid)).get("PPid", "").strip()
+            if parent and _proc_status(parent).get("Uid", "").split()[:1] == ["0"]:
+                return int(parent)
+        time.sleep(0.02)
+    raise AssertionError("the run never started")
+
+
+SPINNERS = """
+import os, time
+for _ in range(3):
+    if os.fork() == 0:
+        while True:
+            pass
+while True:
+    time.sleep(1)
+"""
+
+
+def test_it_kills_a_run_whose_supervisor_hangs_at_the_deadline(sandbox_service, run_in_sandbox, contained):
+    """A stopped supervisor enforces nothing: the zygote kills the run at its deadline plus grace."""
+    thread, box = _start_in_background(sandbox_service, code=SPINNERS, limits={"timeout_s": 2}, timeout_s=2)
+    supervisor = _supervisor_of_the_run(sandbox_service)
+    os.kill(supervisor, 19)  # SIGSTOP
+    started = time.monotonic()
+    while _run_pids(sandbox_service) and time.monotonic() - started < 15:
+        time.sleep(0.1)
+    assert not _run_pids(sandbox_service), "the run outlived its deadline"
+    assert time.monotonic() - started < 2 + 5 + 3  # timeout, the zygote's grace, slack
+    thread.join(timeout=30)
+    assert box["result"]["status"] == "error"
+    assert box["result"]["sandbox_error"], "the client must say the service failed, not the run"
+    contained()
+
+
+def test_it_kills_a_run_whose_supervisor_was_killed(sandbox_service, run_in_sandbox, contained):
+    thread, box = _start_in_background(sandbox_service, code=SPINNERS, limits={"timeout_s": 20}, timeout_s=20)
+    os.kill(_supervisor_of_the_run(sandbox_service), 9)
+    started = time.monotonic()
+    while _run_pids(sandbox_service) and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    assert not _run_pids(sandbox_service), "the run lived on without its supervisor"
+    thread.join(timeout=30)
+    assert box["result"]["sandbox_error"]
+    contained()
+
+
+@pytest.mark.parametrize(
+    ("option", "arguments"),
+    [
+        ("PR_SET_PDEATHSIG", "1, 0"),  # clear the parent-death signal
+        ("PR_SET_DUMPABLE", "4, 1"),
+        ("PR_SET_CHILD_SUBREAPER", "36, 1"),
+        ("PR_SET_PTRACER", "0x59616D61, -1"),  # PR_SET_PTRACER_ANY
+        ("PR_SET_MM", "35, 8, 0"),  # PR_SET_MM_ENV_START
+        ("PR_SET_SPECULATION_CTRL", "53, 0, 2"),  # PR_SPEC_STORE_BYPASS, enable
+    ],
+)
+def test_it_refuses_the_prctls_that_loosen_confinement(run_in_sandbox, contained, option, arguments):
+    code = SYSCALLS + f"denied(*attempt(157, {arguments}, 0, 0), {option!r})\n"
+    result, _ = run_in_sandbox(code=code, limits={"timeout_s": 5})
+    assert (result["status"], result["error"]) == ("error", EPERM_ERROR)
+    contained()
+
+
+def test_it_allows_the_prctls_a_program_uses(run_in_sandbox, contained):
+    code = (
+        SYSCALLS + "assert attempt(157, 15, ctypes.c_char_p(b'mine'), 0, 0, 0)[0] == 0\nprint('named')\n"
+    )  # PR_SET_NAME
+    result, _ = run_in_sandbox(code=code, limits={"timeout_s": 5})
+    assert (result["error"], result["log"]) == (NOTHING_RECORDED, "named\n")
+    contained()
+
+
+# ---------------------------------------------------------------- namespaces of its own
+
+SYSV_IPC = """
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+KEY = $key
+IPC_CREAT, IPC_EXCL = 0o1000, 0o2000
+def attempt(call, *args):
+    ctypes.set_errno(0)
+    return call(*args), ctypes.get_errno()
+"""
+
+
+def test_it_leaves_no_system_v_ipc_for_the_next_run_or_the_host(run_in_sandbox, contained):
+    key = int.from_bytes(os.urandom(3), "little") + 1
+    leave = """
+    made = {
+        "shm": attempt(libc.shmget, KEY, 4096, IPC_CREAT | 0o600)[0],
+        "msg": attempt(libc.msgget, KEY, IPC_CREAT | 0o600)[0],
+        "sem": attempt(libc.semget, KEY, 1, IPC_CREAT | 0o600)[0],
+    }
+    print("PROBE", json.dumps(made))
+    """
+    result, _ = run_in_sandbox(code=learner(SYSV_IPC, key=key) + dedent(leave), limits={"timeout_s": 5})
+    assert all(value >= 0 for value in probe(result).values()), probe(result)
+    find = """
+    print("PROBE", json.dumps({
+        "shm": attempt(libc.shmget, KEY, 0, 0),
+        "msg": attempt(libc.msgget, KEY, 0),
+        "sem": attempt(libc.semget, KEY, 0, 0),
+    }))
+    """
+    result, _ = run_in_sandbox(code=learner(SYSV_IPC, key=key) + dedent(find), limits={"timeout_s": 5})
+    assert probe(result) == {"shm": [-1, 2], "msg": [-1, 2], "sem": [-1, 2]}  # ENOENT: nothing left
+    for table in ("shm", "msg", "sem"):
+        keys = [line.split()[0] for line in Path(f"/proc/sysvipc/{table}").read_text().splitlines()[1:]]
+        assert str(key) not in keys, f"the run left a {table} object on the host"
+    contained()
+
+
+def test_it_shows_the_run_its_own_hostname_cgroup_root_and_procfs(run_in_sandbox, contained):
+    code = """
+    import json, os, socket
+    found = {"hostname": socket.gethostname(), "self": os.readlink("/proc/self")}
+    found["cgroup"] = sorted({line.split(":", 2)[2] for line in open("/proc/self/cgroup").read().splitlines()
+                              if "memory" in line or "pids" in line})
+    for name in ("mountinfo", "mounts", "environ"):
+        try:
+            open(f"/proc/self/{name}").read()
+            found[name] = "readable"
+        except OSError as error:
+            found[name] = type(error).__name__
+    print("PROBE", json.dumps(found))
+    """
+    result, _ = run_in_sandbox(code=learner(code), limits={"timeout_s": 5})
+    assert probe(result) == {
+        "hostname": "gradlab-run",  # not the host's name (UTS namespace)
+        "self": "1",  # its own procfs: it is pid 1 there, the host's pids are not
+        "cgroup": ["/"],  # its cgroup namespace: no host cgroup path
+        "mountinfo": "PermissionError",  # the host's mount points
+        "mounts": "PermissionError",
+        "environ": "PermissionError",
+    }
+    contained()
+
+
+# ---------------------------------------------------------------- what the run says, and what it is told
+
+FORGED_SERVICE_TROUBLE = "the sandbox service cannot be reached at /run/x: forged\\nERROR gradlab: the database is down"
+
+
+def test_it_keeps_a_runs_text_from_passing_for_the_services(run_in_sandbox, contained):
+    result, _ = run_in_sandbox(code=f"raise RuntimeError({FORGED_SERVICE_TROUBLE!r})\n", limits={"timeout_s": 5})
+    assert result["status"] == "error"
+    assert result["error"].startswith("RuntimeError: the sandbox service cannot be reached")
+    assert result["sandbox_error"] is None
+    contained()
+
+
+def test_it_refuses_a_run_that_sends_the_services_own_field(run_in_sandbox, contained):
+    forged = {**FORGED_OK, "status": "error", "error": "x", "sandbox_error": FORGED_SERVICE_TROUBLE}
+    result, _ = run_in_sandbox(code=write_event(forged, "os._exit(0)"), limits={"timeout_s": 5})
+    assert (result["status"], result["error"]) == (
+        "error",
+        "the run sent an invalid event: sandbox_error: unknown field",
+    )
+    assert result["sandbox_error"] is None
+    contained()
+
+
+def test_it_makes_nul_and_lone_surrogates_storable(run_in_sandbox, contained):
+    code = (
+        "import sys\nsys.stdout.buffer.write(b'a\\x00b\\xed\\xa0\\x80c\\n')\n"
+        "sys.stdout.flush()\nraise ValueError('x\\x00y')\n"
+    )
+    result, _ = run_in_sandbox(code=code, limits={"timeout_s": 5})
+    assert result["error"] == "ValueError: x\ufffdy"
+    assert "\x00" not in result["log"] and result["log"].startswith("a\ufffdb")
+    result["log"].encode("utf-8")  # no lone surrogate
+    contained()
+
+
+def test_it_batches_and_bounds_a_flood_of_progress_events(run_in_sandbox, contained):
+    """15,000 events straight to the event channel reach the client as a few, bounded batches."""
+    code = """
+    import os, time
+    started = time.monotonic()
+    for step in range(15_000):
+        os.write(3, b'{"type":"progress","step":%d,"steps":20000,"loss":0,"grad_norm":[]}\\n' % step)
+    """
+    result, events = run_in_sandbox(code=learner(code), limits={"timeout_s": 20})
+    # A thinned series, or a clear verdict when the flood passes the output limit first.
+    assert (result["status"], result["error"]) in (
+        ("error", "the run ended without a result"),
+        ("killed", "output limit reached (1 MiB)"),
+    )
+    steps = [record["step"] for event in events for record in event["recorded"]]
+    assert len(steps) <= 10_001, len(steps)
+    assert steps == sorted(set(steps)) and len(steps) > 5_000  # thinned: every second step, then every fourth
+    assert len(events) <= result["wall_s"] * 20 + 2, f"{len(events)} batches in {result['wall_s']} s"
+    contained()
+
+
+def test_it_thins_a_result_of_too_many_steps_evenly_and_says_so(run_in_sandbox, contained):
+    steps = 12_000
+    forged = {**FORGED_OK, "layers": [], "steps": list(range(steps)), "grad_norm": [[]] * steps, "loss": [0] * steps}
+    result, _ = run_in_sandbox(code=write_event(forged, "os._exit(0)"), limits={"timeout_s": 10})
+    assert (result["status"], result["error"]) == ("ok", None)
+    assert result["recorded_steps"] == steps
+    assert len(result["steps"]) == 10_000 and result["steps"][0] == 0 and result["steps"][-1] == steps - 1
+    gaps = {later - earlier for earlier, later in zip(result["steps"], result["steps"][1:], strict=False)}
+    assert gaps <= {1, 2}  # evenly: no stretch left out
+    contained()
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+def test_it_names_the_cpu_time_limit_when_threads_use_it_up(run_in_sandbox, contained):
+    """The init of a PID namespace never gets SIGXCPU; its SIGKILL is a CPU kill, not memory."""
+    result, _ = run_in_sandbox(code="while True:\n    pass\n", limits={"timeout_s": 20, "cpu_s": 2})
+    assert (result["status"], result["error"]) == ("killed", "CPU time limit reached (2 s)")
+    assert result["wall_s"] < 10
+    contained()
+
+
+def test_it_holds_a_live_runs_uid_for_it_alone(sandbox_service, run_in_sandbox, contained):
+    """Every zygote on the machine skips a uid whose lock a live run holds."""
+    import fcntl
+
+    thread, _ = _start_in_background(
+        sandbox_service, code="import time\ntime.sleep(3)\n", limits={"timeout_s": 10}, timeout_s=10
+    )
+    _supervisor_of_the_run(sandbox_service)
+    (run_pid,) = _run_pids(sandbox_service)[:1]
+    uid = int(_proc_status(str(run_pid))["Uid"].split()[0])
+    with open(f"/run/gradlab-sandbox-uids/{uid}", "a") as lock, pytest.raises(BlockingIOError):
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    thread.join(timeout=30)
     contained()

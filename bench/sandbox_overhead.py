@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -53,6 +54,21 @@ def fresh_interpreter(python: str, runs: int) -> list[float]:
     return overheads
 
 
+def floor(runs: int) -> list[float]:
+    """fork + exit + wait of this process, which has imported torch: what no zygote can beat."""
+    import torch  # noqa: F401
+
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
 def through_zygote(socket_path: str, runs: int) -> tuple[list[float], list[float]]:
     overheads, computes = [], []
     for _ in range(runs):
@@ -88,13 +104,16 @@ def main() -> None:
         with SandboxService(python=arguments.python, socket_path=socket_path, env={"SANDBOX_MAX_RUNS": "2"}):
             through_zygote(socket_path, 2)  # warm the page cache and the service
             zygote, computes = through_zygote(socket_path, arguments.runs)
+            floor_ms = statistics.median(floor(arguments.runs)) * 1000
             fresh = fresh_interpreter(arguments.python, arguments.fresh_runs)
             sequential = throughput(socket_path, clients=1, runs_each=arguments.runs)
             concurrent = throughput(socket_path, clients=2, runs_each=arguments.runs // 2)
     zygote_ms, fresh_ms = statistics.median(zygote) * 1000, statistics.median(fresh) * 1000
     print("standard preset: mlp, depth 20, width 64, 50 steps (CPU)")
     print(f"  compute_s, median                         {statistics.median(computes) * 1000:8.1f} ms")
+    print(f"  floor: fork + exit + wait after torch     {floor_ms:8.1f} ms  ({arguments.runs} runs)")
     print(f"  overhead through the zygote, median       {zygote_ms:8.1f} ms  ({arguments.runs} runs)")
+    print(f"  zygote overhead / floor                   {zygote_ms / floor_ms:8.1f} x")
     print(f"  overhead of a fresh interpreter, median   {fresh_ms:8.1f} ms  ({arguments.fresh_runs} runs)")
     print(f"  fresh interpreter / zygote                {fresh_ms / zygote_ms:8.1f} x")
     print(f"  runs per minute, one client               {sequential:8.1f}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import math
 import os
 import platform
@@ -219,6 +220,7 @@ def _table_section(program: _Program, prefix: str, table: int) -> None:
     program.add(RET_K, RET_ALLOW)
 
 
+@functools.cache  # the same for every run: assembled once, in the zygote
 def seccomp_program() -> bytes:
     program = _Program()
     program.add(LD_W_ABS, 4)  # seccomp_data.arch

@@ -112,6 +112,8 @@ def warm_up() -> None:
         full = spec_validate({**spec, "train": {"steps": 2, **spec.get("train", {})}})
         run_spec(full, device=torch.device("cpu"), emit=lambda event: None)
     exec(compile_code("import math\n"), {})  # noqa: S102 - a constant, to load the compiler path
+    if isolation.is_x86_64():
+        isolation.seccomp_program()  # assembled once here, not in every run's child
     for name in PRELOADED:
         importlib.import_module(name)
 

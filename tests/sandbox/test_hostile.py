@@ -223,7 +223,6 @@ def test_it_stops_a_fork_bomb(run_in_sandbox, contained):
     result, _ = run_in_sandbox(code="import os\nwhile True:\n    os.fork()\n", limits={"timeout_s": 4})
     # Whatever the forks report, the verdict names the limit the run's cgroup counted.
     assert (result["status"], result["error"]) == ("killed", "process limit reached (64 processes and threads)")
-    assert result["wall_s"] < 4
     contained()
 
 

@@ -120,7 +120,7 @@ def test_a_line_that_passes_is_one_storage_can_take(event):
 
     def storable(value):
         if isinstance(value, str):
-            return "\x00" not in value and value.encode("utf-8")
+            return "\x00" not in value and isinstance(value.encode("utf-8"), bytes)
         if isinstance(value, bool) or value is None:
             return True
         if isinstance(value, int):

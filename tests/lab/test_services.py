@@ -501,3 +501,26 @@ def test_it_refuses_a_retry_beyond_the_active_runs_limit(
 
     assert refused.value.code == "too_many"
     assert not failed.retries.exists()
+
+
+# What the sandbox says of itself, and what the run says
+
+
+def test_it_logs_a_failure_of_the_sandbox_for_the_operator_quoted(learner, create_run, caplog):
+    run = create_run(learner)
+    failure = "the sandbox service closed the connection without a result\nERROR forged: line"
+    execute(run, fake_result(status="error", error="the sandbox failed to run this", sandbox_error=failure))
+    assert run.status == "failed"
+    assert run.error == "The lab’s sandbox is not available right now. Start the experiment again in a minute."
+    (record,) = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert "\n" not in record.getMessage()  # quoted: its text cannot start a log line of its own
+    assert repr(failure) in record.getMessage()
+
+
+def test_it_never_takes_a_runs_own_text_for_the_sandboxs(learner, create_run, caplog):
+    """A run may raise anything; without `sandbox_error` it is the learner's own error, shown, not logged."""
+    run = create_run(learner)
+    forged = "the sandbox service cannot be reached at /run/x: down"  # a result the run sent itself
+    execute(run, fake_result(status="error", error=forged))
+    assert (run.status, run.error) == ("failed", forged)
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]

@@ -2,6 +2,7 @@
 """Gradlab's two commands: run the product, run the tests.
 
     python3 dev.py run     # install into .venv, migrate, load the course, start the server
+    python3 dev.py run --debug   # the same with Django's DEBUG on (never on a network you share)
     python3 dev.py test    # install the test tools, lint, run the whole suite
     python3 dev.py setup   # only install everything for development into .venv
 
@@ -133,12 +134,53 @@ def wait_for_socket(path: Path, process: subprocess.Popen, timeout_s: float = 12
         time.sleep(0.1)
 
 
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+
+def lan_hosts(host: str) -> list[str]:
+    """The names the site answers to when it listens on `host`: the loopback names, and on
+    every interface (0.0.0.0, ::) this machine's name and its addresses, so that others on
+    the local network can open it by either."""
+    names = list(LOOPBACK_HOSTS)
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - recognising it, not binding
+        import socket
+
+        hostname = socket.gethostname()
+        names += [hostname, f"{hostname}.local"]
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(hostname, None)}
+        except OSError:
+            addresses = set()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+                addresses.add(probe.getsockname()[0])
+            except OSError:
+                pass
+        names += sorted(f"[{address}]" if ":" in address else address for address in addresses)
+    elif host not in ("localhost", "127.0.0.1", "::1"):
+        names.append(f"[{host}]" if ":" in host else host)
+    return list(dict.fromkeys(names))
+
+
+def serving_environment(args: list[str], host: str, environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What `dev.py run` changes in the web server's environment, and the arguments left for
+    uvicorn. DEBUG is off unless `--debug` asks for it (or DEBUG is set): its error pages
+    print the settings, passwords in DATABASE_URL and REDIS_URL included."""
+    debug = "--debug" in args
+    changes = {"DEBUG": "true" if debug else environ.get("DEBUG", "false")}
+    if "ALLOWED_HOSTS" not in environ:
+        changes["ALLOWED_HOSTS"] = ",".join(lan_hosts(host))
+    return changes, [arg for arg in args if arg != "--debug"]
+
+
 def run(args: list[str]) -> int:
     """The whole product on one machine: the sandbox service, a Celery worker and the web server."""
     ensure_venv("run")
     sandbox_python = ensure_sandbox_venv()
     host = os.environ.get("GRADLAB_HOST", "127.0.0.1")
     port = os.environ.get("GRADLAB_PORT", "8000")
+    serving, args = serving_environment(args, host, dict(os.environ))
     manage("compile_catalogs")
     manage("migrate", "--no-input", "-v", "0")
     manage("collectstatic", "--no-input", "-v", "0")
@@ -148,7 +190,7 @@ def run(args: list[str]) -> int:
     socket_path = Path(os.environ.get("LAB_SANDBOX_SOCKET", var / "sandbox.sock"))
     # platform/ is the Django source root; the repository root holds the sandbox package.
     python_path = os.pathsep.join(filter(None, [str(ROOT / "platform"), str(ROOT), os.environ.get("PYTHONPATH")]))
-    environment = {**os.environ, "LAB_SANDBOX_SOCKET": str(socket_path), "PYTHONPATH": python_path}
+    environment = {**os.environ, **serving, "LAB_SANDBOX_SOCKET": str(socket_path), "PYTHONPATH": python_path}
     # The sandbox may run as long as the lab allows a run (LAB_RUN_TIMEOUT_S, 120 s by default).
     environment.setdefault("SANDBOX_TIMEOUT_S", environment.get("LAB_RUN_TIMEOUT_S", "120"))
     socket_path.unlink(missing_ok=True)
@@ -164,7 +206,8 @@ def run(args: list[str]) -> int:
         worker += ["--concurrency", os.environ.get("GRADLAB_WORKERS", "2"), "--loglevel", "WARNING"]
         worker += ["--schedule", str(var / "celerybeat-schedule")]
         processes.append(subprocess.Popen(worker, cwd=ROOT, env=environment))
-        say(f"Gradlab is running at http://{host}:{port}/  (Ctrl+C stops it)")
+        mode = "with DEBUG on: for development only" if serving["DEBUG"] == "true" else "--debug for development"
+        say(f"Gradlab is running at http://{host}:{port}/  ({mode}; Ctrl+C stops it)")
         web = [str(venv_python()), "-m", "uvicorn", "gradlab.asgi:application", "--app-dir", str(ROOT / "platform")]
         web += ["--host", host, "--port", port, "--no-access-log", *args]
         processes.append(subprocess.Popen(web, cwd=ROOT, env=environment))

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -18,10 +20,16 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this e-mail address already exists."))
-        return email
+        # A taken address is not refused here: the form would tell who has an account.
+        return User.objects.normalize_email(self.cleaned_data["email"])
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email):
+        """Active accounts, and pending ones: a reset link that reaches the address confirms it
+        (the way back for someone whose address another person signed up with)."""
+        candidates = User.objects.filter(Q(is_active=True) | Q(email_confirmed=False), email__iexact=email)
+        return (user for user in candidates if user.has_usable_password() and user.email.casefold() == email.casefold())
 
 
 class LanguageForm(forms.Form):

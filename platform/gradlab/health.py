@@ -1,37 +1,63 @@
-"""Checks of the services Gradlab depends on, for /healthz."""
+"""Checks of the services Gradlab depends on, for /healthz.
+
+Each check is named in CHECKS and answers a Component: its state, which everyone may see,
+and why it fails, which only staff see (the text names hosts, ports and database users).
+"""
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 
+OK, FAILING, NOT_CONFIGURED = "ok", "failing", "not configured"
 
-def database_state() -> str:
+
+@dataclass(frozen=True)
+class Component:
+    state: str
+    detail: str = ""
+
+    @classmethod
+    def failing(cls, error: BaseException | str) -> "Component":
+        detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}".strip()
+        return cls(FAILING, detail)
+
+
+def database() -> Component:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as error:  # noqa: BLE001 - any failure means "down"; the message says why
-        return f"error: {type(error).__name__}: {error}".strip()
-    return "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means "failing"; the detail says why
+        return Component.failing(error)
+    return Component(OK)
 
 
-def redis_state() -> str:
+def redis() -> Component:
     if not settings.REDIS_URL:
-        return "not configured"
-    import redis
+        return Component(NOT_CONFIGURED)
+    import redis as redis_client
 
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        client = redis_client.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
     except ValueError as error:
-        return f"error: {error}"
+        return Component.failing(error)
     try:
         client.ping()
     except Exception as error:  # noqa: BLE001
-        return f"error: {type(error).__name__}: {error}".strip()
+        return Component.failing(error)
     finally:
         client.close()
-    return "ok"
+    return Component(OK)
+
+
+# What /healthz reports, in this order. More components join this list.
+CHECKS: list[tuple[str, Callable[[], Component]]] = [
+    ("database", database),
+    ("redis", redis),
+]
 
 
 def broker_state() -> str:
@@ -44,5 +70,6 @@ def broker_state() -> str:
             return f"error: {error}"
         return "ok" if os.access(folder, os.W_OK) else f"error: {folder} is not writable"
     if settings.CELERY_BROKER_URL == settings.REDIS_URL:
-        return redis_state()
+        state = redis()
+        return "ok" if state.state == OK else f"error: {state.detail}"
     return "ok"

@@ -124,6 +124,36 @@ def parse_answer(kind: str, data: dict[str, Any], form: Any) -> Any:
     raise AnswerError("type", "unknown-type")
 
 
+# The longest text any question accepts is 200 characters (a short answer); one more
+# keeps an over-long text over-long, so it is still refused, and not cut into a valid one.
+KEPT_TEXT_CHARS = 201
+
+
+def answer_fields(kind: str, data: dict[str, Any]) -> dict[str, int]:
+    """The form fields `parse_answer` reads for this question, with how many values each may
+    carry and still be told apart from a refused answer (one more than it accepts)."""
+    if kind in ("single", "multiple"):
+        return {"option": len(data["options"]) + 1}
+    if kind in ("true_false", "short", "numeric", "prediction"):
+        return {"answer": 2}
+    if kind == "ordering":
+        return {"item": len(data["items"]) + 1}
+    if kind == "matching":
+        return {f"match-{pair['key']}": 2 for pair in data["pairs"]}
+    return {}
+
+
+def kept_answer(kind: str, data: dict[str, Any], form: Any) -> dict[str, list[str]]:
+    """Only what `parse_answer` would read of a submitted form, size-capped: what may be kept
+    for later (an anonymous visitor's answer, graded after the login) without keeping
+    whatever else a request carried."""
+    return {
+        name: [value[:KEPT_TEXT_CHARS] for value in form.getlist(name)[:most]]
+        for name, most in answer_fields(kind, data).items()
+        if name in form
+    }
+
+
 # ---------------------------------------------------------------- grading
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from courses.models import Course
 from quizzes import selectors, services
-from quizzes.grading import AnswerError
+from quizzes.grading import AnswerError, kept_answer
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.presentation import present
 
@@ -186,9 +186,13 @@ def attempt_finish(request: HttpRequest, attempt: int) -> HttpResponse:
 
 def _keep_for_login(request: HttpRequest, attempt_id: int, question_id: int) -> HttpResponse:
     """An anonymous answer: keep it in the session, send the visitor to log in, then resume."""
+    question = get_object_or_404(Question, pk=question_id)
+    # Only this question's fields, size-capped: the session row is stored for every visitor.
+    fields = kept_answer(question.type, question.data, request.POST)
     quiz_key = request.POST.get("quiz", "")
-    fields = {name: request.POST.getlist(name) for name in request.POST if name not in ("csrfmiddlewaretoken",)}
-    request.session[PENDING] = {"attempt": attempt_id, "question": question_id, "quiz": quiz_key, "form": fields}
+    if len(quiz_key) > Quiz._meta.get_field("key").max_length or not Quiz.objects.live().filter(key=quiz_key).exists():
+        quiz_key = ""
+    request.session[PENDING] = {"attempt": attempt_id, "question": question.id, "quiz": quiz_key, "form": fields}
     target = reverse("quizzes:resume", kwargs={"quiz": quiz_key}) if quiz_key else reverse("courses:home")
     response = redirect_to_login(target)
     if request.htmx:

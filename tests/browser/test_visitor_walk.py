@@ -1,4 +1,4 @@
-"""A new visitor, in the system Chromium: sign up, open the course, read, mark done, switch language."""
+"""A new visitor, in the system Chromium: sign up (confirmed by e-mail), read, mark done, switch language."""
 
 import re
 
@@ -10,6 +10,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_a_new_visitor_signs_up_reads_a_lesson_marks_it_done_and_switches_language(browser, site):
+    from django.core import mail
     from playwright.sync_api import expect
 
     page = browser.new_page(locale="en-GB", viewport={"width": 1280, "height": 900})
@@ -23,6 +24,10 @@ def test_a_new_visitor_signs_up_reads_a_lesson_marks_it_done_and_switches_langua
     page.get_by_label("Password:", exact=True).fill("a much longer passphrase 42")
     page.get_by_label("Password confirmation").fill("a much longer passphrase 42")
     page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    (welcome,) = mail.outbox
+    page.goto(site + re.search(r"https?://[^/\s]+(/\S+)", welcome.body).group(1))
+    page.get_by_role("button", name="Confirm and log in").click()
     expect(page.locator(".username")).to_have_text("mira")
 
     page.get_by_role("link", name="The vanishing gradient problem").click()

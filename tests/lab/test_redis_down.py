@@ -61,4 +61,4 @@ def test_it_refuses_a_run_without_a_500_and_stores_nothing(client, learner, redi
 def test_it_reports_redis_down_in_the_health_check(client, redis_down):
     answer = client.get("/healthz")
 
-    assert answer.json()["redis"].startswith("error")
+    assert answer.json()["redis"] == "failing"

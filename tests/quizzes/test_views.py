@@ -149,6 +149,41 @@ def test_an_anonymous_answer_is_kept_through_login_and_then_graded(client, learn
     assert b"Right!" in logged_in.content
 
 
+def test_an_anonymous_answer_keeps_only_that_questions_fields_size_capped(client, quiz):
+    from django.contrib.sessions.models import Session
+
+    from quizzes.views import PENDING
+
+    url = reverse("quizzes:answer", kwargs={"attempt": 0, "question": q("name-it").id})
+    flood = {f"junk-{n}": "x" * 10_000 for n in range(50)}
+    client.post(url, {"answer": "y" * 100_000, "quiz": quiz.key, **flood})
+
+    (session,) = Session.objects.all()
+    assert len(session.session_data) < 2_000
+    assert client.session[PENDING]["form"] == {"answer": ["y" * 201]}
+    assert client.session[PENDING]["quiz"] == quiz.key
+
+
+def test_an_anonymous_over_long_answer_is_still_refused_after_login(client, learner, quiz):
+    url = reverse("quizzes:answer", kwargs={"attempt": 0, "question": q("name-it").id})
+    response = client.post(url, {"answer": "y" * 100_000, "quiz": quiz.key})
+
+    logged_in = client.post(response.url, {"username": "lena", "password": PASSWORD}, follow=True)
+
+    assert not Response.objects.exists()
+    assert b"too long" in logged_in.content
+
+
+def test_an_anonymous_answer_with_many_values_keeps_one_more_than_the_question_takes(client, quiz):
+    from quizzes.views import PENDING
+
+    url = reverse("quizzes:answer", kwargs={"attempt": 0, "question": q("pick-one").id})
+    client.post(url, {"option": ["right"] * 500, "quiz": "no-such-quiz"})
+
+    assert client.session[PENDING]["form"] == {"option": ["right"] * 3}
+    assert client.session[PENDING]["quiz"] == ""
+
+
 def test_an_anonymous_htmx_answer_sends_the_browser_to_log_in(client, quiz):
     url = reverse("quizzes:answer", kwargs={"attempt": 0, "question": q("pick-one").id})
     response = client.post(url, {"option": "right", "quiz": quiz.key}, headers={"HX-Request": "true"})

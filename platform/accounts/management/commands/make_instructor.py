@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
+from accounts.confusables import skeleton_digest
 from accounts.models import User
 
 
@@ -13,6 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, **options):
         user = User.objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"no account is called {username!r}; create it first (sign up, or createsuperuser)")
+            look_alike = User.objects.filter(username_skeleton=skeleton_digest(username)).first()
+            hint = f"; {look_alike.username!r} looks like it: type its name exactly" if look_alike else ""
+            raise CommandError(
+                f"no account is called {username!r}{hint or '; create it first (sign up, or createsuperuser)'}"
+            )
         services.user_make_instructor(user=user)
         self.stdout.write(f"{username} is an instructor now.")

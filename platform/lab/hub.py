@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 # a watched run is queued (else once per keep-alive, for wake-ups that got lost).
 QUEUED_REFRESH_S = 1.0
 REDIS_RETRY_S = 2.0
-# Stream reads of one process at once: each holds a connection only while it reads.
+# Stream reads of one process at once (and streams opening at once): each holds a
+# connection only while it reads.
 READ_THREADS = 4
 
 _reads = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="lab-stream-read")
@@ -101,6 +102,7 @@ class Hub:
         self.nudge = asyncio.Event()  # cut the poller's sleep short
         self.task: asyncio.Task | None = None
         self.polls = 0
+        self.opening = asyncio.Semaphore(READ_THREADS)  # streams checking their viewer at once
 
     def open(self, *, run_id: int, user_id: int, limit: int) -> Watcher | None:
         """A watcher for a new stream of `run_id`; None when the user already has `limit` open."""

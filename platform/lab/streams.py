@@ -101,9 +101,13 @@ def _viewable_or_404(*, viewer, run_id: int) -> None:
 
 
 async def run_events(request: HttpRequest, run_id: int) -> HttpResponse:
-    viewer = await request.auser()
-    await sync_to_async(_viewable_or_404)(viewer=viewer, run_id=run_id)
-    watcher = hub.current().open(run_id=run_id, user_id=viewer.pk, limit=settings.LAB_MAX_STREAMS_PER_USER)
+    live = hub.current()
+    # Each request reads the session and the user in a thread of its own, each on its own
+    # connection: hundreds of streams opened at once would take as many. A few at a time.
+    async with live.opening:
+        viewer = await request.auser()
+        await sync_to_async(_viewable_or_404)(viewer=viewer, run_id=run_id)
+    watcher = live.open(run_id=run_id, user_id=viewer.pk, limit=settings.LAB_MAX_STREAMS_PER_USER)
     if watcher is None:
         return _too_many()
     stream = RunStream(

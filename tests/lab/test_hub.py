@@ -78,7 +78,8 @@ def test_it_asks_the_database_once_per_poll_however_many_streams_wait(learner, s
 
     polls, counted = run_async(read())
     assert polls >= 3
-    assert counted == polls
+    # One query per poll; a poll under way as the counting starts or stops may fall on either side.
+    assert polls - 1 <= counted <= polls + 1
 
 
 def test_it_wakes_every_stream_of_a_run_with_one_poll(learner, settings):

@@ -5,9 +5,11 @@ import asyncio
 import weakref
 
 import pytest
+from asgiref.sync import ThreadSensitiveContext
 from django.db import connection
 from django.db.backends.signals import connection_created
 
+from lab import hub
 from tests.lab.test_stream import Reader, _add_progress, _client, _running_run, run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,10 +23,12 @@ class Connections:
 
     def __init__(self):
         self.opened = weakref.WeakSet()
+        self.peak = 0  # the most Django connections open at once, counted as each opens
         connection_created.connect(self._created, weak=False)
 
     def _created(self, sender, connection, **kwargs):
         self.opened.add(connection)
+        self.peak = max(self.peak, sum(wrapper.connection is not None for wrapper in list(self.opened)))
 
     def stop(self) -> None:
         connection_created.disconnect(self._created)
@@ -153,3 +157,23 @@ def test_it_ends_after_its_life_and_a_reconnect_sends_only_the_rest(learner, set
     assert [message["id"] for message in resumed] == ["4", "4"]
     assert "progress" in [message["event"] for message in resumed]
     assert "Step 4 of 10" in resumed[-1]["data"]
+
+
+def test_it_opens_many_streams_at_once_on_a_few_connections(learner, settings, connections_held):
+    settings.LAB_SSE_KEEPALIVE_S = 60
+    settings.LAB_MAX_STREAMS_PER_USER = 100
+    run = _running_run(learner)
+    client = _client(learner)
+
+    async def one_request():
+        async with ThreadSensitiveContext():  # as Django's ASGI handler serves each request
+            return await client.get(f"/lab/runs/{run.id}/events", headers={"Last-Event-ID": "2"})
+
+    async def read():
+        responses = await asyncio.gather(*(one_request() for _ in range(40)))
+        for response in responses:
+            response.close()
+        return [response.status_code for response in responses]
+
+    assert run_async(read()) == [200] * 40
+    assert connections_held.peak <= 2 * hub.READ_THREADS  # opening, and the hub and streams reading

@@ -6,11 +6,12 @@
 Starts uvicorn as `dev.py run` does (one process, `gradlab.settings.local`) on a database
 of its own (a scratch SQLite file, or the PostgreSQL database `--database-url` names,
 dropped and made again), logs a learner in and queues one run that no worker takes,
-the issue's case. Then, in one run: GETs of a lesson page with no stream open (before),
-the same while `--streams` streams of that run are open and waiting, and the same after
-they closed. The streams all belong to the one learner: the server is started with
-LAB_MAX_STREAMS_PER_USER raised above their number. Prints medians and 99th percentiles,
-the ratio of the p99 with streams to the p99 without (before and after together), every
+the issue's case. Then, in one run: GETs of a lesson page with no stream open, and the
+same while `--streams` streams of that run are open and waiting, in rounds one after the
+other (the streams opened afresh each round), ending without them. The streams all
+belong to the one learner: the server is started with LAB_MAX_STREAMS_PER_USER raised
+above their number. Prints medians and 99th percentiles, the ratio of the p99 with
+streams to the p99 without, every
 5xx, and on PostgreSQL the most connections the server held to the database.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import os
 import resource
@@ -231,54 +233,62 @@ def measure(arguments) -> int:
             except OSError:
                 time.sleep(0.1)
         pages(port, lesson, cookie, 30)  # warm: templates, the content's first reads
-        before, errors_before = pages(port, lesson, cookie, arguments.requests)
-        idle_cpu_before = cpu_share(server.pid, seconds=3)
-
-        streams = Streams(port=port, path=f"/lab/runs/{run.id}/events", cookie=cookie, count=arguments.streams)
-        opened = time.perf_counter()
-        if watch:
-            with watch:
+        idle_cpu_before = cpu_share(server.pid, seconds=2)
+        # Rounds without and with the streams, in turn, so that the machine's other load
+        # falls on both alike; the last round ends without them.
+        share = arguments.requests // arguments.rounds
+        without, during, errors_without, errors_during = [], [], [], []
+        refused, ended, opened_s, idle_cpu, held_opening, held_during = [], 0, [], [], 0, 0
+        for _ in range(arguments.rounds):
+            times, errors = pages(port, lesson, cookie, share)
+            without, errors_without = without + times, errors_without + errors
+            streams = Streams(port=port, path=f"/lab/runs/{run.id}/events", cookie=cookie, count=arguments.streams)
+            opened = time.perf_counter()
+            with watch or contextlib.nullcontext():
                 streams.open()
-            held_opening = watch.most
-        else:
-            streams.open()
-        opened_s = time.perf_counter() - opened
-        time.sleep(2)  # every stream has made its first read and waits
-        idle_cpu = cpu_share(server.pid, seconds=3)  # the server's own cost of holding them
-        if watch:
-            with watch:
-                during, errors_during = pages(port, lesson, cookie, arguments.requests)
-            held_during = watch.most
-        else:
-            during, errors_during = pages(port, lesson, cookie, arguments.requests)
-        refused = [status for status in streams.statuses if status != 200]
-        ended = streams.ended
-        streams.close()
-        time.sleep(2)
-        after, errors_after = pages(port, lesson, cookie, arguments.requests)
+            opened_s.append(time.perf_counter() - opened)
+            held_opening = max(held_opening, watch.most if watch else 0)
+            time.sleep(2)  # every stream has made its first read and waits
+            idle_cpu.append(cpu_share(server.pid, seconds=2))  # the server's own cost of holding them
+            with watch or contextlib.nullcontext():
+                times, errors = pages(port, lesson, cookie, share)
+            held_during = max(held_during, watch.most if watch else 0)
+            during, errors_during = during + times, errors_during + errors
+            refused += [status for status in streams.statuses if status != 200]
+            ended += streams.ended
+            streams.close()
+            time.sleep(2)
+        times, errors = pages(port, lesson, cookie, share)
+        without, errors_without = without + times, errors_without + errors
         held_after = watch.now() if watch else None
     finally:
         server.terminate()
         server.wait(timeout=20)
 
-    without = before + after
-    print(f"\n{arguments.backend}: {lesson}, {arguments.requests} GETs per phase, one uvicorn process")
+    print(f"\n{arguments.backend}: {lesson}, one uvicorn process, {arguments.rounds} rounds without and with streams")
     print(f"  streams: {arguments.streams} of one learner on one queued run (LAB_MAX_STREAMS_PER_USER raised to")
-    print(f"           {arguments.streams + 10} for the bench), all open in {opened_s:.1f} s, {len(refused)} refused,")
-    print(f"           {ended} ended by the server while held; holding them idle took {idle_cpu:.0%} of a core")
-    print(f"           (the idle server without streams: {idle_cpu_before:.0%} of a core)")
-    for name, values in (("no streams, before", before), ("with streams", during), ("no streams, after", after)):
-        print(f"  {name:20s} median {statistics.median(values):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms")
+    print(
+        f"           {arguments.streams + 10} for the bench); all open in {statistics.median(opened_s):.1f} s (median),"
+    )
+    print(f"           {len(refused)} refused, {ended} ended by the server while held")
+    print(
+        f"  holding them idle: {statistics.median(idle_cpu):.0%} of a core (the server without: {idle_cpu_before:.0%})"
+    )
+    for name, values in (("no streams", without), ("500 streams open", during)):
+        print(
+            f"  {name:17s} {len(values):4d} GETs  median {statistics.median(values):7.1f} ms"
+            f"   p99 {percentile(values, 0.99):7.1f} ms"
+        )
     ratio = percentile(during, 0.99) / percentile(without, 0.99)
-    print(f"  p99 with / without (before and after): {ratio:.2f}")
-    print(f"  median with / without: {statistics.median(during) / statistics.median(without):.2f}")
-    print(f"  5xx: before {len(errors_before)}, with streams {len(errors_during)}, after {len(errors_after)}")
+    median_ratio = statistics.median(during) / statistics.median(without)
+    print(f"  p99 with / without: {ratio:.2f}   median with / without: {median_ratio:.2f}")
+    print(f"  5xx: without streams {len(errors_without)}, with streams {len(errors_during)}")
     if watch:
         print(
             f"  PostgreSQL connections to {database}: at most {held_opening} while the streams opened,"
             f" {held_during} while they were open, {held_after} after"
         )
-    failed = errors_before or errors_during or errors_after or refused or ratio > 2
+    failed = errors_without or errors_during or refused or ratio > 2
     return 1 if failed else 0
 
 
@@ -286,7 +296,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--streams", type=int, default=500)
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=300, help="lesson GETs per phase, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/h14streams")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     return measure(parser.parse_args())

@@ -11,8 +11,8 @@ same while `--streams` streams of that run are open and waiting, in rounds one a
 other (the streams opened afresh each round), ending without them. The streams all
 belong to the one learner: the server is started with LAB_MAX_STREAMS_PER_USER raised
 above their number. Prints medians and 99th percentiles, the ratio of the p99 with
-streams to the p99 without, every
-5xx, and on PostgreSQL the most connections the server held to the database.
+streams to the p99 without, every 5xx, the server's CPU while it holds the streams idle,
+and on PostgreSQL the most connections the server held to the database.
 """
 
 from __future__ import annotations

@@ -112,6 +112,13 @@ def test_database_url_selects_postgresql_and_no_url_the_embedded_sqlite():
     assert "journal_mode=WAL" in embedded["OPTIONS"]["init_command"]
 
 
+def test_postgresql_connections_end_with_their_request():
+    """Under ASGI a connection kept past its request stays open in a finished thread."""
+    from gradlab.settings.base import database_from_url
+
+    assert database_from_url("postgres://gradlab:secret@db.internal:5433/gradlab")["CONN_MAX_AGE"] == 0
+
+
 def test_the_suite_runs_on_the_database_it_was_given():
     import os
 

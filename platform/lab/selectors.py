@@ -4,7 +4,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from lab.models import ExperimentRun, RunEvent
@@ -59,6 +59,33 @@ def queue_position(*, run: ExperimentRun) -> int | None:
         Q(created_at__lt=run.created_at) | Q(created_at=run.created_at, id__lt=run.id)
     )
     return ahead.count() + 1
+
+
+def stream_versions(*, run_ids: list[int]) -> dict[int, tuple]:
+    """For each run, everything a live page shows that can change, in one query.
+
+    The newest event's seq, the status, a requested cancel and the queue position: when
+    none of these moved, nothing on the run's page would change, so its streams sleep on.
+    """
+    last_seq = RunEvent.objects.filter(run=OuterRef("pk")).order_by("-seq").values("seq")[:1]
+    # queue_position's "ahead", counted for every queued run at once.
+    ahead = (
+        ExperimentRun.objects.filter(status=Status.QUEUED, queue=OuterRef("queue"))
+        .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id")))
+        .order_by()
+        .values("queue")
+        .annotate(runs=Count("id"))
+        .values("runs")
+    )
+    rows = (
+        ExperimentRun.objects.filter(pk__in=run_ids)
+        .annotate(last_seq=Subquery(last_seq), ahead=Subquery(ahead))
+        .values_list("pk", "status", "cancel_requested_at", "last_seq", "ahead")
+    )
+    return {
+        pk: (status, cancel, seq, (ahead or 0) + 1 if status == Status.QUEUED else None)
+        for pk, status, cancel, seq, ahead in rows
+    }
 
 
 def queue_lengths() -> dict[str, dict[str, int]]:

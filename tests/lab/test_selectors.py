@@ -111,6 +111,42 @@ def test_it_gives_a_running_run_no_place_in_the_queue(learner, create_run):
     assert selectors.queue_position(run=run) is None
 
 
+def test_it_reads_what_the_live_pages_of_many_runs_show_in_one_query(
+    learner, other_learner, create_run, settings, django_assert_num_queries
+):
+    first = create_run(learner)
+    second = create_run(other_learner)
+    settings.LAB_GPU_WORKERS = True
+    on_gpu = create_run(learner)
+    settings.LAB_GPU_WORKERS = False
+    third = create_run(learner)
+    running = make_running(create_run(learner))
+    RunEvent.objects.create(run=running, seq=7, kind="progress", data={})
+    ExperimentRun.objects.filter(pk=running.pk).update(cancel_requested_at=timezone.now())
+    running.refresh_from_db()
+    runs = [first, second, on_gpu, third, running]
+
+    with django_assert_num_queries(1):
+        versions = selectors.stream_versions(run_ids=[run.id for run in runs])
+
+    assert [versions[run.id][3] for run in runs] == [selectors.queue_position(run=run) for run in runs]
+    assert [versions[run.id][3] for run in runs] == [1, 2, 1, 3, None]
+    assert versions[running.id] == ("running", running.cancel_requested_at, 7, None)
+    assert versions[first.id][:3] == ("queued", None, 1)
+
+
+def test_it_sees_a_queued_run_move_up_and_a_new_event(learner, create_run):
+    first, second = create_run(learner), create_run(learner)
+    before = selectors.stream_versions(run_ids=[second.id])[second.id]
+
+    make_running(first)
+    moved_up = selectors.stream_versions(run_ids=[second.id])[second.id]
+    RunEvent.objects.create(run=second, seq=2, kind="started", data={})
+
+    assert moved_up != before
+    assert selectors.stream_versions(run_ids=[second.id])[second.id] != moved_up
+
+
 def test_it_counts_waiting_and_running_runs_per_queue(learner, create_run, settings):
     make_running(create_run(learner))
     create_run(learner)

@@ -95,7 +95,11 @@ TEMPLATES = [
 
 def database_from_url(url: str) -> dict:
     if url:
-        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        # No persistent connections: under ASGI each request runs in a thread of its own,
+        # and a connection kept past the request stays open in that finished thread (Django
+        # says to disable them under ASGI). Connecting per request costs a millisecond or two;
+        # a kept one per finished thread ran PostgreSQL out of connections.
+        return dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
     # Embedded default: one SQLite file. WAL and immediate transactions let the web
     # server and a worker write without "database is locked" errors. Its folder is made
     # here: on a fresh clone even the first command's system checks open the database.
@@ -189,6 +193,10 @@ LAB_QUEUE_MAX_WAIT_S = env_int("LAB_QUEUE_MAX_WAIT_S", 6 * 3600)
 LAB_REAP_EVERY_S = env_int("LAB_REAP_EVERY_S", 15)
 LAB_SSE_KEEPALIVE_S = env_int("LAB_SSE_KEEPALIVE_S", 15)
 LAB_SSE_POLL_S = env_float("LAB_SSE_POLL_S", 0.1)
+# Live views of runs one learner may have open at once (per web process), and how long
+# one lasts before it ends and the browser reconnects where it stopped (Last-Event-ID).
+LAB_MAX_STREAMS_PER_USER = env_int("LAB_MAX_STREAMS_PER_USER", 6)
+LAB_STREAM_MAX_S = env_float("LAB_STREAM_MAX_S", 300.0)
 
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")

@@ -46,16 +46,20 @@
     window.htmx.process(run);
   }
 
+  // A stream ends normally after a few minutes and the browser reconnects with
+  // Last-Event-ID (readyState CONNECTING): that is no failure once it opens again. A
+  // refusal (too many open, readyState CLOSED) or three failed tries in a row is.
   var failures = 0;
   document.addEventListener("htmx:sseError", function (event) {
-    failures += 1;
     var run = document.getElementById("run");
-    if (failures >= 3 && run) {
-      var source = event.detail && event.detail.source;
+    var source = event.detail && event.detail.source;
+    failures += 1;
+    if (run && ((source && source.readyState === 2) || failures >= 3)) {
       if (source && source.close) source.close();
       startPolling(run);
     }
   });
+  document.addEventListener("htmx:sseOpen", function () { failures = 0; });
   document.addEventListener("htmx:sseMessage", function () { failures = 0; });
 
   function init(root) {

@@ -6,6 +6,7 @@ the same command the product runs. Tasks are handed to it over an explicit conne
 so the rest of the suite keeps its in-memory broker.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -256,8 +257,16 @@ def lab_site(transactional_db, sandbox_service, tmp_path):
         environment=environment,
         options=options,
     ).start()
+    with web_server(environment, tmp_path) as url:
+        yield url
+    worker.stop()
+
+
+@contextlib.contextmanager
+def web_server(environment: dict[str, str], folder: Path):
+    """uvicorn (ASGI) on a free port with `environment`, its log in `folder`; yields its URL."""
     port = free_port()
-    log = (tmp_path / "web.log").open("ab")
+    log = (folder / "web.log").open("ab")
     web = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gradlab.asgi:application", "--port", str(port), "--no-access-log"],
         cwd=ROOT,
@@ -266,12 +275,13 @@ def lab_site(transactional_db, sandbox_service, tmp_path):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(url + "/healthz") or web.poll() is not None, timeout_s=60, what="the web server")
-    yield url
-    web.terminate()
-    web.wait(timeout=15)
-    log.close()
-    worker.stop()
+    try:
+        wait_for(lambda: _answers(url + "/healthz") or web.poll() is not None, timeout_s=60, what="the web server")
+        yield url
+    finally:
+        web.terminate()
+        web.wait(timeout=15)
+        log.close()
 
 
 def _answers(url: str) -> bool:

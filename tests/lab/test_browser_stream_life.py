@@ -1,8 +1,6 @@
 """In Chromium, a run page whose stream ends after its life reconnects and streams on: the
 normal end is no failure that would switch the page to polling for good."""
 
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,9 +8,9 @@ from django.db import connections
 
 from lab.models import RunEvent
 from tests.browser.conftest import browser, site  # noqa: F401 - fixtures used by name
-from tests.conftest import PASSWORD, ROOT
+from tests.conftest import PASSWORD
 from tests.factories import UserFactory
-from tests.lab.conftest import _answers, free_port, stack_environment, wait_for
+from tests.lab.conftest import stack_environment, wait_for, web_server
 from tests.lab.test_stream import PROGRESS, _running_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,21 +21,8 @@ def short_lived_site(site, tmp_path):  # noqa: F811 - `site` loads the content
     """uvicorn on the test database, its streams living about a second each."""
     environment, _options = stack_environment(broker="embedded", var=tmp_path / "var", socket_path=tmp_path / "s")
     environment |= {"LAB_STREAM_MAX_S": "1", "LAB_SSE_KEEPALIVE_S": "60"}
-    port = free_port()
-    log = (tmp_path / "web.log").open("ab")
-    web = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "gradlab.asgi:application", "--port", str(port), "--no-access-log"],
-        cwd=ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(url + "/healthz") or web.poll() is not None, timeout_s=60, what="the web server")
-    yield url
-    web.terminate()
-    web.wait(timeout=15)
-    log.close()
+    with web_server(environment, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import activate, get_language
 from django.views.decorators.http import require_POST
@@ -33,8 +33,9 @@ def remember_language(response: HttpResponse, language: str) -> HttpResponse:
 
 def signup(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    # next_url is a URL, never a view's name: redirect("0") would look up a view named "0".
     if request.user.is_authenticated:
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.user_create(
@@ -44,7 +45,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             language=get_language() or settings.LANGUAGE_CODE,
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     return render(request, "accounts/signup.html", {"form": form, "next": next_url})
 
 

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from courses.translation import current_language
+from gradlab import inputs
 from lab import presentation, selectors
 from lab.models import ExperimentRun, RunEvent
 from lab.wakeups import Listener
@@ -84,8 +85,9 @@ class RunStream:
 
 
 def last_event_id(request: HttpRequest) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0"
-    return int(raw) if raw.isdigit() else 0
+    """Where the browser stopped; an id we cannot have sent replays the whole run."""
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("after")
+    return inputs.parse_int(raw, high=inputs.MAX_INT) or 0
 
 
 async def run_events(request: HttpRequest, run_id: int) -> StreamingHttpResponse:

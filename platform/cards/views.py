@@ -36,7 +36,8 @@ def _review_context(request: HttpRequest, *, show: bool, notice: str = "") -> di
                 (value, str(label), interval_text(intervals[value])) for value, label in ReviewLog.Rating.choices
             ],
         }
-    context["can_undo"] = request.user.review_logs.exists()
+    # The rating an undo takes back, named in its form so that it is taken back once.
+    context["undo_log"] = request.user.review_logs.order_by("-id").values_list("id", flat=True).first()
     if queue.next_due is not None:
         context["next_due_local"] = timezone.localtime(queue.next_due, selectors.learner_zone(settings))
     return context
@@ -95,7 +96,8 @@ def rate(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def undo(request: HttpRequest) -> HttpResponse:
-    undone = services.review_undo(user=request.user)
+    log_id = inputs.parse_id(request.POST.get("log"))
+    undone = services.review_undo(user=request.user, log_id=log_id) if log_id is not None else None
     notice = _("The last rating was taken back.") if undone else _("There is no rating to take back.")
     if request.htmx:
         return _review_response(request, show=bool(undone), notice=notice)

@@ -1,10 +1,14 @@
 """Ratings and settings with numbers that once gave a 500: each is read as ASCII digits within bounds."""
 
+import csv
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cards import services
-from cards.models import ReviewLog
+from cards import export, services
+from cards.models import Note, ReviewLog
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +56,18 @@ def test_settings_with_a_count_of_new_cards_that_is_no_number_are_refused(review
     response = reviewer.post(reverse("cards:settings"), form)
 
     assert response.status_code == 400 and "Please enter numbers" in response.text
+
+
+def test_an_imported_card_text_with_a_nul_is_a_problem_of_its_line_and_column(client, instructor, card_course):
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(
+        [export.CSV_COLUMNS, ["nul-card", "basic", "fact-two", "Vorne", "Hinten", "Fr\x00ont", "Back", "", "", "", ""]]
+    )
+    client.force_login(instructor)
+    upload = SimpleUploadedFile("cards.csv", buffer.getvalue().encode(), content_type="text/csv")
+
+    response = client.post(reverse("authoring:cards_import", kwargs={"course": card_course.key}), {"file": upload})
+
+    assert response.status_code == 400
+    assert "line 2, column front_en: a NUL character" in response.text
+    assert not Note.objects.filter(key="nul-card").exists()

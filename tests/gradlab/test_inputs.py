@@ -1,7 +1,8 @@
 """The parsing of ids, numbers, keys and text from requests, and the bounded `<id:…>` in URLs."""
 
 import pytest
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLResolver, get_resolver, resolve
+from django.urls.converters import IntConverter
 
 from gradlab import inputs
 
@@ -50,3 +51,15 @@ def test_it_resolves_no_url_for_an_id_beyond_64_bits(run_id):
 
 def test_it_resolves_ids_up_to_the_largest_bigint():
     assert resolve(f"/lab/runs/{2**63 - 1}/").kwargs == {"run_id": 2**63 - 1}
+
+
+def test_every_id_in_a_url_of_the_site_is_bounded():
+    def converters(patterns):
+        for entry in patterns:
+            yield from getattr(entry.pattern, "converters", {}).values()
+            if isinstance(entry, URLResolver):
+                yield from converters(entry.url_patterns)
+
+    found = list(converters(get_resolver().url_patterns))
+    assert any(isinstance(converter, inputs.IdConverter) for converter in found)
+    assert not any(isinstance(converter, IntConverter) for converter in found)  # unbounded: use <id:…>

@@ -69,8 +69,8 @@ def has_nul(raw: str) -> bool:
     return NUL in raw
 
 
-def parse_text(raw: str | None, *, field: str, label: str, max_length: int | None = None) -> str:
-    """Free text to store (code, a token): refused with a message naming it if it holds a NUL.
+def parse_text(raw: str | None, *, field: str, label: str) -> str:
+    """Free text to store (learner code): refused with a message naming it if it holds a NUL.
 
     `label` is how the message names the field to the visitor, already translated.
     """
@@ -78,10 +78,6 @@ def parse_text(raw: str | None, *, field: str, label: str, max_length: int | Non
     if has_nul(raw):
         raise InputError(
             field, _("%(field)s contains a NUL character, which cannot be stored. Please remove it.") % {"field": label}
-        )
-    if max_length is not None and len(raw) > max_length:
-        raise InputError(
-            field, _("%(field)s is too long (at most %(limit)d characters).") % {"field": label, "limit": max_length}
         )
     return raw
 

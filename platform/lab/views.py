@@ -89,7 +89,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
     form = SpecForm(None if is_code else request.POST, gpu=settings.LAB_GPU_WORKERS)
     if is_code:
         try:
-            inputs.parse_text(code, field="code", label=_("Your code"))
+            code = inputs.parse_text(code, field="code", label=_("Your code"))
         except inputs.InputError as error:
             return _form_refused(
                 request, form=form, message=error.message, code=code.replace(inputs.NUL, ""), tab="code"

@@ -1,10 +1,21 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 
 from accounts.models import User
+from gradlab.admin import EmptyToFieldIsThePrimaryKey
 
 
 @admin.register(User)
-class GradlabUserAdmin(UserAdmin):
+class GradlabUserAdmin(EmptyToFieldIsThePrimaryKey, UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Gradlab", {"fields": ("language",)}))
     list_display = ("username", "email", "is_staff", "language", "date_joined")
+
+
+# Django's own admin of groups, registered when its module was imported above, with the same fix.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GradlabGroupAdmin(EmptyToFieldIsThePrimaryKey, GroupAdmin):
+    pass

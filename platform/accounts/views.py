@@ -56,8 +56,9 @@ def _email_budget_spent(request: HttpRequest, form, email: str) -> bool:
 
 def signup(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    # next_url is a URL, never a view's name: redirect("0") would look up a view named "0".
     if request.user.is_authenticated:
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _email_budget_spent(request, form, form.cleaned_data["email"]):
@@ -91,7 +92,7 @@ def confirm_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     if request.method == "POST" and valid:
         services.user_confirm_email(user=account)
         login(request, account, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     context = {"valid": valid, "account": account, "next": next_url}
     return render(request, "accounts/confirm_email.html", context, status=200 if valid else 400)
 

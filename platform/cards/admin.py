@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from cards.models import Card, Note
+from gradlab.admin import ModelAdmin
 
 
 class CardInline(admin.TabularInline):
@@ -12,7 +13,7 @@ class CardInline(admin.TabularInline):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(ModelAdmin):
     list_display = ("key", "type", "course", "fact", "retired_at")
     list_filter = ("course", "type", "retired_at")
     search_fields = ("key", "front_de", "front_en", "back_de", "back_en", "text_de", "text_en")

@@ -14,7 +14,6 @@ import reads, so it is also the template an instructor edits.
 from __future__ import annotations
 
 import copy
-import csv
 import hashlib
 import io
 import itertools
@@ -34,6 +33,7 @@ from cards.selectors import deck_cards
 from courses.content.reader import CLOZE_GAP
 from courses.markdown import sanitise
 from courses.models import Course
+from gradlab import csvfiles
 
 CSV_COLUMNS = (
     "key",
@@ -192,7 +192,7 @@ def _apkg(package: genanki.Package, *, now: datetime) -> bytes:
 def notes_csv(*, notes: Iterable[Note]) -> bytes:
     """UTF-8 CSV with a header: the Markdown source of each note, both languages."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    writer = csvfiles.writer(buffer)  # the texts are instructors' and may begin like a formula
     writer.writerow(CSV_COLUMNS)
     for note in notes:
         writer.writerow([note.key, note.type, note.fact.key, *(getattr(note, name) for name in CSV_COLUMNS[3:])])

@@ -27,6 +27,8 @@ from courses.content.schema import SLUG, CardEntry
 from courses.loading import LoadReport
 from courses.markdown import markdown_problems
 from courses.models import Course
+from gradlab.csvfiles import csv_unescaped
+from gradlab.inputs import has_nul
 
 MAX_BYTES = 2_000_000
 KEY_LENGTH = 50
@@ -133,7 +135,11 @@ def _rows(text: str) -> tuple[list[Row], list[ImportProblem]]:
             )
         values, lines_before, breaks = {}, {}, 0
         for name, cell in zip(header, cells, strict=False):
-            cell = cell.replace("\r\n", "\n").replace("\r", "\n")
+            cell = csv_unescaped(cell).replace("\r\n", "\n").replace("\r", "\n")  # as the export wrote it
+            if has_nul(cell):  # PostgreSQL cannot store it
+                problems.append(
+                    ImportProblem(line + breaks, name, _("a NUL character, which cannot be stored: remove it"))
+                )
             values[name], lines_before[name] = cell, breaks
             breaks += cell.count("\n")
         if any(value.strip() for value in values.values()):  # blank lines are fine

@@ -197,12 +197,20 @@ def card_rate(*, user, card: Card, rating: int, version: int, now: datetime, dur
 
 
 @transaction.atomic
-def review_undo(*, user) -> ReviewLog | None:
-    """Take the learner's last rating back: the card's state as it was, and no log of it."""
+def review_undo(*, user, log_id: int) -> ReviewLog | None:
+    """Take the learner's last rating back: the card's state as it was, and no log of it.
+
+    Exactly once, like a rating: `log_id` is the rating the page offered to take back, and
+    only while it is still the last one. Of ten requests naming it at once (a double click,
+    a second tab), one takes it back and the others change nothing; without this, the
+    second would find the rating before it and take that back too.
+    """
     log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
-    if log is None:
+    if log is None or log.id != log_id:
         return None
-    learner_card = LearnerCard.objects.get(user=user, card=log.card)
+    learner_card = LearnerCard.objects.select_for_update().get(user=user, card=log.card)
+    if learner_card.version != (log.before["version"] if log.before else 0) + 1:
+        return None  # the card was rated again since: this log is not what it shows
     if log.before is None:  # the card's first rating: it becomes new again
         learner_card.delete()
     else:

@@ -13,6 +13,9 @@ from cards import scheduling, selectors, services
 from cards.models import Card, ReviewLog
 from cards.presentation import card_sides, interval_text
 from courses.models import Course
+from gradlab import inputs
+
+MAX_DURATION_MS = 3_600_000  # a longer look at one card is a learner who walked away
 
 
 def _review_context(request: HttpRequest, *, show: bool, notice: str = "") -> dict:
@@ -33,7 +36,8 @@ def _review_context(request: HttpRequest, *, show: bool, notice: str = "") -> di
                 (value, str(label), interval_text(intervals[value])) for value, label in ReviewLog.Rating.choices
             ],
         }
-    context["can_undo"] = request.user.review_logs.exists()
+    # The rating an undo takes back, named in its form so that it is taken back once.
+    context["undo_log"] = request.user.review_logs.order_by("-id").values_list("id", flat=True).first()
     if queue.next_due is not None:
         context["next_due_local"] = timezone.localtime(queue.next_due, selectors.learner_zone(settings))
     return context
@@ -55,20 +59,22 @@ def review(request: HttpRequest) -> HttpResponse:
 @login_required
 def rate(request: HttpRequest) -> HttpResponse:
     notice = ""
-    try:
-        card = (
-            Card.objects.live()
-            .select_related("note")
-            .get(pk=int(request.POST.get("card", "")), note__course__card_decks__user=request.user)
-        )
-        rating, version = int(request.POST.get("rating", "")), int(request.POST.get("version", ""))
-        if rating not in (1, 2, 3, 4) or version < 0:
-            raise ValueError
-    except (ValueError, Card.DoesNotExist):
+    card_id = inputs.parse_id(request.POST.get("card"))
+    rating = inputs.parse_int(request.POST.get("rating"), low=1, high=4)
+    version = inputs.parse_int(request.POST.get("version"), high=inputs.MAX_INT)
+    card = (
+        Card.objects.live()
+        .select_related("note")
+        .filter(pk=card_id, note__course__card_decks__user=request.user)
+        .first()
+        if card_id is not None
+        else None
+    )
+    if card is None or rating is None or version is None:
         notice = _("That rating could not be read. Please rate the card again.")
     else:
-        duration = request.POST.get("duration_ms", "")
-        duration_ms = min(int(duration), 3_600_000) if duration.isdigit() else None
+        duration = inputs.parse_int(request.POST.get("duration_ms"))
+        duration_ms = min(duration, MAX_DURATION_MS) if duration is not None else None
         try:
             services.card_rate(
                 user=request.user,
@@ -90,7 +96,8 @@ def rate(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def undo(request: HttpRequest) -> HttpResponse:
-    undone = services.review_undo(user=request.user)
+    log_id = inputs.parse_id(request.POST.get("log"))
+    undone = services.review_undo(user=request.user, log_id=log_id) if log_id is not None else None
     notice = _("The last rating was taken back.") if undone else _("There is no rating to take back.")
     if request.htmx:
         return _review_response(request, show=bool(undone), notice=notice)
@@ -116,15 +123,21 @@ def deck_remove(request: HttpRequest, course: str) -> HttpResponse:
     return redirect(course)
 
 
+def _retention(raw: str) -> float | None:
+    try:
+        return float(raw.replace(",", "."))
+    except ValueError:
+        return None
+
+
 @login_required
 def review_settings(request: HttpRequest) -> HttpResponse:
     current = services.review_settings_get(user=request.user)
     errors = {}
     if request.method == "POST":
-        try:
-            retention = float(request.POST.get("desired_retention", "").replace(",", "."))
-            new_per_day = int(request.POST.get("new_per_day", ""))
-        except ValueError:
+        retention = _retention(request.POST.get("desired_retention", ""))
+        new_per_day = inputs.parse_int(request.POST.get("new_per_day"))
+        if retention is None or new_per_day is None:
             errors["form"] = _("Please enter numbers: retention like 0.9, new cards like 20.")
         else:
             try:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from courses.models import Course, Fact, FactSource, Lesson, Source
+from gradlab.admin import ModelAdmin
 
 
 class LessonInline(admin.TabularInline):
@@ -12,14 +13,14 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(ModelAdmin):
     list_display = ("key", "title_de", "title_en", "retired_at")
     search_fields = ("key", "title_de", "title_en")
     inlines = [LessonInline]
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(ModelAdmin):
     list_display = ("key", "authors", "year", "title", "course")
     list_filter = ("course",)
     search_fields = ("key", "authors", "title")
@@ -33,7 +34,7 @@ class FactInline(admin.StackedInline):
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(ModelAdmin):
     list_display = ("key", "course", "position", "title_de", "title_en", "retired_at")
     list_filter = ("course", "retired_at")
     search_fields = ("key", "title_de", "title_en")
@@ -47,7 +48,7 @@ class FactSourceInline(admin.TabularInline):
 
 
 @admin.register(Fact)
-class FactAdmin(admin.ModelAdmin):
+class FactAdmin(ModelAdmin):
     list_display = ("number", "key", "lesson", "status", "retired_at")
     list_filter = ("course", "status", "lesson")
     search_fields = ("key", "statement_de", "statement_en")

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from gradlab.admin import ModelAdmin
 from lab.models import ExperimentRun
 
 
 @admin.register(ExperimentRun)
-class ExperimentRunAdmin(admin.ModelAdmin):
+class ExperimentRunAdmin(ModelAdmin):
     """For operators: what ran where, and why a run ended. Runs are changed by the lab, not here."""
 
     list_display = ("id", "owner", "preset", "kind", "queue", "status", "worker", "created_at", "used_s")

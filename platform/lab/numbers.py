@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
+
+from gradlab import csvfiles
 
 
 def data_csv(*, result: dict[str, Any]) -> str:
     """One row per recorded step: step, loss, then the gradient norm of each layer; None is an empty cell."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["step", "loss", *(_csv_text(name) for name in result["layers"])])
+    writer = csvfiles.writer(out)
+    writer.writerow(["step", "loss", *result["layers"]])  # layer names may come from learner code
     for step, loss, row in zip(result["steps"], result["loss"], result["grad_norm"], strict=True):
         writer.writerow([step, _csv_number(loss), *(_csv_number(value) for value in row)])
     return out.getvalue()
@@ -24,10 +25,5 @@ def data_json(*, result: dict[str, Any]) -> str:
     return json.dumps({key: result[key] for key in keys}, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-def _csv_number(value: float | None) -> str:
-    return "" if value is None else repr(value)
-
-
-def _csv_text(name: str) -> str:
-    """A layer name as a spreadsheet reads it: never as a formula."""
-    return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
+def _csv_number(value: float | None) -> float | str:
+    return "" if value is None else value

@@ -22,6 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from courses.translation import current_language
+from gradlab import inputs
 from lab import hub, presentation, selectors
 from lab.models import ExperimentRun, RunEvent
 
@@ -87,8 +88,9 @@ class RunStream:
 
 
 def last_event_id(request: HttpRequest) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0"
-    return int(raw) if raw.isdigit() else 0
+    """Where the browser stopped; an id we cannot have sent replays the whole run."""
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("after")
+    return inputs.parse_int(raw, high=inputs.MAX_INT) or 0
 
 
 def _viewable_or_404(*, viewer, run_id: int) -> None:

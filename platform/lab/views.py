@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from courses.models import Course
 from courses.translation import current_language
-from gradlab import health
+from gradlab import health, inputs
 from lab import presentation, selectors, services
 from lab.charts import comparison_chart, shade
 from lab.forms import SpecForm
@@ -42,7 +42,7 @@ def _home_context(
     # A refused POST shows the form again with what it was given: the preset, the course.
     query = request.POST if request.method == "POST" else request.GET
     chosen = presets.BY_KEY.get(query.get("preset", ""))
-    course = Course.objects.live().filter(key=query.get("course", "")).first()
+    course = _course(query)
     if form is None:
         form = SpecForm(initial=SpecForm.initial_from(chosen.spec if chosen else {}), gpu=settings.LAB_GPU_WORKERS)
     template = request.GET.get("template", template)
@@ -85,9 +85,15 @@ def run_create(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("code", "")
     template = request.POST.get("template", "mlp")
     preset = presets.BY_KEY.get(request.POST.get("preset", ""))
-    course = Course.objects.live().filter(key=request.POST.get("course", "")).first()
+    course = _course(request.POST)
     form = SpecForm(None if is_code else request.POST, gpu=settings.LAB_GPU_WORKERS)
     if is_code:
+        try:
+            code = inputs.parse_text(code, field="code", label=_("Your code"))
+        except inputs.InputError as error:
+            return _form_refused(
+                request, form=form, message=error.message, code=code.replace(inputs.NUL, ""), tab="code"
+            )
         if not code.strip():
             return _form_refused(request, form=form, message=_("Write some code to run first."), code=code, tab="code")
         spec = CODE_TEMPLATES.get(template, CODE_TEMPLATES["mlp"])
@@ -114,6 +120,12 @@ def run_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, problem)
         return _form_refused(request, form=form, message=error.message, code=code, template=template, is_code=is_code)
     return _go_to(request, run)
+
+
+def _course(query) -> Course | None:
+    """The live course a form or link names (runs started from its lessons), if any."""
+    key = inputs.parse_key(query.get("course"))
+    return Course.objects.live().filter(key=key).first() if key else None
 
 
 def _form_refused(
@@ -144,9 +156,10 @@ def _go_to(request: HttpRequest, run: ExperimentRun) -> HttpResponse:
 @require_POST
 @login_required
 def prediction_create(request: HttpRequest) -> HttpResponse:
-    question = get_object_or_404(
-        Question.objects.live().filter(type=Question.Type.PREDICTION), pk=request.POST.get("question", "")
-    )
+    question_id = inputs.parse_id(request.POST.get("question"))
+    if question_id is None:
+        raise Http404("no such prediction question")
+    question = get_object_or_404(Question.objects.live().filter(type=Question.Type.PREDICTION), pk=question_id)
     form = SpecForm(initial=SpecForm.initial_from(presets.BY_KEY[question.data["preset"]].spec))
     try:
         value = grading.parse_answer(question.type, question.data, request.POST)
@@ -237,7 +250,7 @@ def run_data(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
 @require_safe
 @login_required
 def compare(request: HttpRequest) -> HttpResponse:
-    ids = list(dict.fromkeys(int(value) for value in request.GET.getlist("run") if value.isdigit()))[:MAX_COMPARED]
+    ids = inputs.parse_ids(request.GET.getlist("run"))[:MAX_COMPARED]
     runs = list(selectors.runs_visible_to(user=request.user).filter(pk__in=ids, status="succeeded"))
     runs.sort(key=lambda run: ids.index(run.id))
     profiles = selectors.gradient_profiles(runs=runs)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from gradlab.admin import ModelAdmin
 from quizzes.models import Question, QuestionFact, Quiz, QuizQuestion
 
 
@@ -10,7 +11,7 @@ class QuestionFactInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(ModelAdmin):
     list_display = ("key", "type", "course", "lesson", "retired_at")
     list_filter = ("course", "type", "retired_at")
     search_fields = ("key", "prompt_de", "prompt_en")
@@ -24,7 +25,7 @@ class QuizQuestionInline(admin.TabularInline):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(ModelAdmin):
     list_display = ("key", "course", "lesson", "pool_size", "retired_at")
     list_filter = ("course", "retired_at")
     search_fields = ("key", "title_de", "title_en")

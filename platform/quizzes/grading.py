@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from gradlab.inputs import has_nul
+
 TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching", "prediction")
 
 
@@ -72,7 +74,10 @@ def parse_answer(kind: str, data: dict[str, Any], form: Any) -> Any:
 
     def values(name: str) -> list[str]:
         found = form.getlist(name) if hasattr(form, "getlist") else form.get(name, [])
-        return [value for value in found if isinstance(value, str)]
+        texts = [value for value in found if isinstance(value, str)]
+        if any(has_nul(text) for text in texts):  # PostgreSQL cannot store it, in text or JSON
+            raise AnswerError(name, "nul")
+        return texts
 
     def one(name: str) -> str:
         found = values(name)

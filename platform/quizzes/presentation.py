@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,15 +76,30 @@ class Shown:
         return facts[0].lesson if facts else self.question.lesson
 
 
+# A tag of sanitised HTML: nh3 writes every attribute value in double quotes, which may hold ">".
+_TAG = re.compile(r'<(?:[^>"\']|"[^"]*"|\'[^\']*\')*>')
+
+
 def _prompt(question: Question) -> tuple[SafeString, bool]:
+    """The prompt, with the answer field in place of its blank ___ where the blank is text.
+
+    A blank inside an attribute (an image's alt text, a link's title) stays ___: the field
+    there would break the tag. The first blank that is text becomes the field; without
+    one, the question is answered in the field below the prompt.
+    """
     text = question.prompt
     if question.type == "short" and BLANK in text:
-        html = render_markdown(text.replace(BLANK, BLANK_MARK, 1))
+        html = render_markdown(text.replace(BLANK, BLANK_MARK))
         field_html = (
             f'<input class="cloze" type="text" name="answer" autocomplete="off" spellcheck="false" '
             f'aria-label="{escape(_("The missing word"))}" id="answer-{question.id}">'
         )
-        return mark_safe(html.replace(BLANK_MARK, field_html, 1)), True  # noqa: S308 - sanitised HTML plus our own field
+        pieces, placed = [], False
+        for piece in re.split(f"({_TAG.pattern})", html):
+            if not placed and not piece.startswith("<") and BLANK_MARK in piece:
+                piece, placed = piece.replace(BLANK_MARK, field_html, 1), True
+            pieces.append(piece.replace(BLANK_MARK, BLANK))
+        return mark_safe("".join(pieces)), placed  # noqa: S308 - sanitised HTML plus our own field
     return markdown_html(text), False
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from courses.models import Course
+from gradlab import inputs
 from quizzes import selectors, services
 from quizzes.grading import AnswerError, kept_answer
 from quizzes.models import Attempt, Question, Quiz
@@ -25,6 +26,7 @@ MESSAGES = {
     "unknown-option": gettext_lazy("That answer is not one of this question's choices. Please choose again."),
     "true-false": gettext_lazy("Please choose true or false."),
     "too-long": gettext_lazy("That answer is too long (at most 200 characters)."),
+    "nul": gettext_lazy("That answer contains a NUL character, which cannot be stored. Please remove it."),
     "number": gettext_lazy("Please enter a number, for example 0.25 or 0,25."),
     "order-all": gettext_lazy("Please put every item in a place, each one once."),
     "unknown-type": gettext_lazy("This question cannot be answered."),
@@ -152,10 +154,9 @@ def answer(request: HttpRequest, attempt: int, question: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt)
     question = get_object_or_404(Question, pk=question, id__in=attempt.question_ids)
     error = ""
+    nonce = inputs.parse_token(request.POST.get("nonce"), max_length=40) or ""
     try:
-        services.response_submit(
-            attempt=attempt, question=question, form=request.POST, nonce=request.POST.get("nonce", "")
-        )
+        services.response_submit(attempt=attempt, question=question, form=request.POST, nonce=nonce)
     except (AnswerError, services.QuizError) as refused:
         error = _message(str(refused))
     if not request.htmx:
@@ -189,9 +190,9 @@ def _keep_for_login(request: HttpRequest, attempt_id: int, question_id: int) -> 
     question = get_object_or_404(Question, pk=question_id)
     # Only this question's fields, size-capped: the session row is stored for every visitor.
     fields = kept_answer(question.type, question.data, request.POST)
-    quiz_key = request.POST.get("quiz", "")
-    if len(quiz_key) > Quiz._meta.get_field("key").max_length or not Quiz.objects.live().filter(key=quiz_key).exists():
-        quiz_key = ""
+    quiz_key = inputs.parse_key(request.POST.get("quiz"))  # where to resume: a quiz's key, or nowhere
+    if quiz_key is not None and not Quiz.objects.live().filter(key=quiz_key).exists():
+        quiz_key = None
     request.session[PENDING] = {"attempt": attempt_id, "question": question.id, "quiz": quiz_key, "form": fields}
     target = reverse("quizzes:resume", kwargs={"quiz": quiz_key}) if quiz_key else reverse("courses:home")
     response = redirect_to_login(target)

@@ -77,15 +77,56 @@ def test_undo_restores_the_state_and_removes_the_log_exactly(learner, deck, card
         for name in ("state", "step", "stability", "difficulty", "due", "last_review", "version")
     }
     rate(learner, card, 1, T0 + timedelta(minutes=10))
-    undone = services.review_undo(user=learner)
+    first_log, second_log = ReviewLog.objects.filter(user=learner).order_by("id")
+    undone = services.review_undo(user=learner, log_id=second_log.id)
     assert undone.rating == 1
     restored = LearnerCard.objects.get(user=learner, card=card)
     assert {name: getattr(restored, name) for name in snapshot} == snapshot
     assert list(ReviewLog.objects.filter(user=learner).values_list("rating", flat=True)) == [3]
-    services.review_undo(user=learner)  # the first rating: the card is new again
+    services.review_undo(user=learner, log_id=first_log.id)  # the first rating: the card is new again
     assert not LearnerCard.objects.filter(user=learner).exists()
     assert not ReviewLog.objects.exists()
-    assert services.review_undo(user=learner) is None
+    assert services.review_undo(user=learner, log_id=first_log.id) is None
+
+
+def test_an_undo_of_a_rating_that_is_no_longer_the_last_changes_nothing(learner, deck, cards):
+    rate(learner, cards[0], 3, T0)
+    offered = ReviewLog.objects.get()
+    rate(learner, cards[1], 3, T0)  # in another tab, after the page offered the undo
+    assert services.review_undo(user=learner, log_id=offered.id) is None
+    assert ReviewLog.objects.filter(user=learner).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_undos_at_once_take_back_exactly_one_rating(learner, card_course):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers: the race is shown on PostgreSQL (CI runs both)")
+    services.deck_add(user=learner, course=card_course)
+    cards = list(Card.objects.filter(note__course=card_course).order_by("note__position", "ordinal"))
+    for minutes, card in enumerate(cards[:3]):
+        services.card_rate(user=learner, card=card, rating=3, version=0, now=T0 + timedelta(minutes=minutes))
+    last = ReviewLog.objects.filter(user=learner).latest("id")
+    barrier = threading.Barrier(10)
+    outcomes = []
+
+    def click():
+        barrier.wait()
+        try:
+            outcomes.append(services.review_undo(user=learner, log_id=last.id) is not None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False] * 9 + [True]
+    assert list(ReviewLog.objects.filter(user=learner).order_by("id").values_list("card", flat=True)) == [
+        cards[0].id,
+        cards[1].id,
+    ]
+    assert LearnerCard.objects.filter(user=learner).count() == 2
 
 
 def test_new_cards_stop_at_the_daily_limit_and_come_again_the_next_day(learner, deck, cards):

@@ -68,11 +68,25 @@ def test_the_second_tab_rating_the_same_card_is_told_and_nothing_is_recorded(rev
 
 def test_undo_brings_the_card_back_with_its_answer_shown(reviewer, cards):
     reviewer.post(reverse("cards:rate"), {"card": cards[0].id, "version": 0, "rating": 1})
-    undone = reviewer.post(reverse("cards:undo"), headers={"HX-Request": "true"})
+    page = reviewer.get(REVIEW).text
+    log = ReviewLog.objects.get()
+    assert f'name="log" value="{log.id}"' in page  # the undo names the rating it takes back
+    undone = reviewer.post(reverse("cards:undo"), {"log": log.id}, headers={"HX-Request": "true"})
     assert b"taken back" in undone.content
     assert b"0.25, at" in undone.content  # the same card, answer side up
     assert not ReviewLog.objects.exists()
     assert not LearnerCard.objects.exists()
+
+
+def test_it_takes_a_rating_back_once_when_undo_is_sent_twice(reviewer, cards):
+    for card in cards[:2]:
+        reviewer.post(reverse("cards:rate"), {"card": card.id, "version": 0, "rating": 3})
+    last = ReviewLog.objects.latest("id")
+    first = reviewer.post(reverse("cards:undo"), {"log": last.id}, headers={"HX-Request": "true"})
+    again = reviewer.post(reverse("cards:undo"), {"log": last.id}, headers={"HX-Request": "true"})
+    assert b"taken back" in first.content
+    assert b"no rating to take back" in again.content
+    assert list(ReviewLog.objects.values_list("card", flat=True)) == [cards[0].id]
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -19,3 +21,12 @@ admin.site.unregister(Group)
 @admin.register(Group)
 class GradlabGroupAdmin(EmptyToFieldIsThePrimaryKey, GroupAdmin):
     pass
+
+
+# Lockouts and the log of logins, as axes defines them, with what every admin of ours shares.
+for _model, _admin in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    admin.site.register(_model, type(_admin.__name__, (EmptyToFieldIsThePrimaryKey, _admin), {}))

@@ -190,9 +190,9 @@ def _keep_for_login(request: HttpRequest, attempt_id: int, question_id: int) -> 
     question = get_object_or_404(Question, pk=question_id)
     # Only this question's fields, size-capped: the session row is stored for every visitor.
     fields = kept_answer(question.type, question.data, request.POST)
-    quiz_key = inputs.parse_key(request.POST.get("quiz"))  # where to resume: a quiz's key, or nowhere
-    if quiz_key is not None and not Quiz.objects.live().filter(key=quiz_key).exists():
-        quiz_key = None
+    quiz_key = inputs.parse_key(request.POST.get("quiz")) or ""  # where to resume: a quiz's key, or nowhere
+    if quiz_key and not Quiz.objects.live().filter(key=quiz_key).exists():
+        quiz_key = ""
     request.session[PENDING] = {"attempt": attempt_id, "question": question.id, "quiz": quiz_key, "form": fields}
     target = reverse("quizzes:resume", kwargs={"quiz": quiz_key}) if quiz_key else reverse("courses:home")
     response = redirect_to_login(target)

@@ -39,6 +39,7 @@ def test_it_compares_only_the_runs_it_can_read_the_ids_of(client, learner, creat
     assert response.context["chosen"] == [first.id, second.id]
 
 
+@pytest.mark.django_db(transaction=True)  # the stream reads in threads of its own
 @pytest.mark.parametrize("after", ["²", TOO_MANY_DIGITS, BEYOND_64_BITS, "-1"])
 def test_it_streams_the_whole_run_for_an_event_id_it_cannot_have_sent(client, learner, create_run, after):
     run = finish_run(create_run(learner))

@@ -141,3 +141,27 @@ def test_a_run_whose_sandbox_service_stopped_under_it_fails_and_is_not_charged(l
     assert run.used_s == 0.0 and run.result is None
     assert "sandbox is not available" in run.error
     assert selectors.compute_used_today(user=learner, now=timezone.now()) == 0.0
+
+
+@pytest.mark.slow
+def test_a_real_worker_stamps_itself_and_its_sandbox_and_a_killed_one_is_dead_soon(worker, settings):
+    import socket
+
+    from tests.lab.conftest import wait_for
+
+    settings.LAB_SERVICE_LOST_S = 3
+    ServiceHeartbeat.objects.all().delete()
+    where = f"{socket.gethostname()}/{worker.process.pid}"
+
+    wait_for(
+        lambda: ServiceHeartbeat.objects.filter(where=where, name__in=["worker", "sandbox"]).count() == 2,
+        timeout_s=15,
+        what="the worker's heartbeats",
+    )
+    alive = selectors.services_alive(now=timezone.now())
+    assert alive["worker"] and alive["sandbox"]
+
+    worker.kill()
+    wait_for(
+        lambda: not selectors.services_alive(now=timezone.now())["worker"], timeout_s=10, what="the worker to be dead"
+    )

@@ -165,3 +165,24 @@ def test_a_real_worker_stamps_itself_and_its_sandbox_and_a_killed_one_is_dead_so
     wait_for(
         lambda: not selectors.services_alive(now=timezone.now())["worker"], timeout_s=10, what="the worker to be dead"
     )
+
+
+def test_instructors_see_which_layers_the_sandbox_lacks(client, instructor, course, nothing_alive):
+    missing = [{"layer": "landlock", "why": "the kernel has none"}]
+    services.heartbeat_stamp(name="sandbox", where="host/1", missing=missing)
+    client.force_login(instructor)
+
+    page = client.get(reverse("authoring:course_runs", kwargs={"course": course.key}))
+    german = client.get(reverse("authoring:course_runs", kwargs={"course": course.key}), HTTP_ACCEPT_LANGUAGE="de")
+
+    assert "The sandbox here lacks these layers:" in page.text and "landlock: the kernel has none" in page.text
+    assert "Der Sandbox fehlen hier diese Schutzschichten:" in german.text
+
+
+def test_instructors_see_no_notice_when_the_sandbox_lacks_nothing(client, instructor, course):
+    services.heartbeat_stamp(name="sandbox", where="host/1", missing=[])
+    client.force_login(instructor)
+
+    page = client.get(reverse("authoring:course_runs", kwargs={"course": course.key}))
+
+    assert page.status_code == 200 and "lacks these layers" not in page.text

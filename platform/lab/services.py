@@ -255,6 +255,8 @@ def run_reap(*, now: dt.datetime | None = None) -> int:
             "duration": minutes_text(settings.LAB_QUEUE_MAX_WAIT_S)
         }
         ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.QUEUED,), now=now)
+    # Each restarted worker writes rows under its new pid: those of processes gone for a day go.
+    ServiceHeartbeat.objects.filter(seen_at__lt=now - dt.timedelta(days=1)).delete()
     return ended
 
 

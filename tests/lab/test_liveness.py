@@ -53,6 +53,15 @@ def test_the_reaper_stamps_the_scheduler_each_time_it_runs(nothing_alive):
     assert selectors.services_alive(now=timezone.now())["scheduler"] is True
 
 
+def test_the_reaper_drops_the_heartbeats_of_processes_gone_for_a_day(nothing_alive):
+    stamp("worker", seconds_ago=2 * 86400, where="host/old")
+    stamp("worker", seconds_ago=5, where="host/new")
+
+    services.run_reap(now=NOW)
+
+    assert list(ServiceHeartbeat.objects.values_list("where", flat=True)) == ["host/new"]
+
+
 def test_a_beat_stamps_the_worker_and_a_sandbox_that_answers_its_ping(nothing_alive, sandbox_service):
     assert liveness.beat_once(socket_path=str(sandbox_service.socket_path), at="host/7") is True
 

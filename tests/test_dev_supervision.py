@@ -119,8 +119,8 @@ def dev_run(tmp_path):
         yield process, tmp_path / "dev.log"
     finally:
         everything = _tree(process.pid)
-        if process.poll() is None:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # dev.py's own group, and whatever stayed in it
         for pid in everything:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -12,13 +12,16 @@ needs it) and re-runs itself inside that environment.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -126,12 +129,109 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([str(venv_python()), str(ROOT / "manage.py"), *args], check=True, env=env)
 
 
-def wait_for_socket(path: Path, process: subprocess.Popen, timeout_s: float = 120.0) -> None:
+def wait_for_socket(path: Path, child: Child, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not path.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"[gradlab] the sandbox service did not start (exit status {process.poll()})")
+        if child.process is None or child.process.poll() is not None or time.monotonic() > deadline:
+            status = child.process.poll() if child.process else None
+            raise SystemExit(f"[gradlab] the sandbox service did not start (exit status {status})")
         time.sleep(0.1)
+
+
+class Stop(Exception):
+    """A signal asked dev.py to stop: SIGTERM (a service manager), SIGHUP (a closed terminal), SIGINT."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stop(signum, frame) -> None:
+    raise Stop(signum)
+
+
+def stop_on_signals() -> None:
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, _raise_stop)
+
+
+class Child:
+    """One process of the product, started in a session of its own: its whole tree (a worker's
+    pool, the sandbox's runs) is one process group that can be stopped at once."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str]):
+        self.name = name
+        self.command = command
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.crashes: list[float] = []
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, start_new_session=True)
+
+    def signal_group(self, signum: int) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
+            os.killpg(self.process.pid, signum)
+
+
+# A child that crashes this often within CRASH_WINDOW_S is not restarted again: everything stops.
+MAX_CRASHES = 5
+CRASH_WINDOW_S = 60.0
+STOP_GRACE_S = 5.0
+
+
+def restart_delay(crashes: int) -> float:
+    """1 s after a first crash, doubling up to 16 s: a child that cannot start does not spin."""
+    return float(min(16, 2 ** max(0, crashes - 1)))
+
+
+def stop_all(children: list[Child], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM to every group, the rest of each group SIGKILLed once its main process ended
+    or the grace period is over: no pool process or run outlives dev.py."""
+    for child in reversed(children):
+        if child.process is not None and child.process.poll() is None:
+            child.signal_group(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        if child.process is None:
+            continue
+        try:
+            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"the {child.name} did not stop within {grace_s:g} s: killing it")
+        child.signal_group(signal.SIGKILL)
+        child.process.wait()
+
+
+def supervise(children: list[Child], *, poll_s: float = 0.2, now: Callable[[], float] = time.monotonic) -> int:
+    """Watch every child; restart one that ended (with a backoff, saying so), or stop them all
+    when one keeps crashing. Returns dev.py's exit status; a Stop from a signal propagates."""
+    waiting: dict[str, float] = {}
+    while True:
+        for child in children:
+            if child.name in waiting:
+                if now() >= waiting[child.name]:
+                    del waiting[child.name]
+                    say(f"restarting the {child.name}")
+                    child.start()
+                continue
+            status = child.process.poll() if child.process is not None else None
+            if status is None:
+                continue
+            child.signal_group(signal.SIGKILL)  # what is left of its tree (a pool, runs) goes with it
+            child.crashes = [at for at in child.crashes if at > now() - CRASH_WINDOW_S] + [now()]
+            if len(child.crashes) >= MAX_CRASHES:
+                say(
+                    f"stopping everything: the {child.name} ended {len(child.crashes)} times "
+                    f"within {CRASH_WINDOW_S:g} s (last exit status {status})"
+                )
+                return 1
+            delay = restart_delay(len(child.crashes))
+            say(f"the {child.name} ended (exit status {status}); restarting it in {delay:g} s")
+            waiting[child.name] = now() + delay
+        time.sleep(poll_s)
 
 
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
@@ -175,7 +275,9 @@ def serving_environment(args: list[str], host: str, environ: dict[str, str]) -> 
 
 
 def run(args: list[str]) -> int:
-    """The whole product on one machine: the sandbox service, a Celery worker and the web server."""
+    """The whole product on one machine: the sandbox service, a Celery worker, its beat and the
+    web server, each watched: one that ends is restarted; a signal stops them all."""
+    stop_on_signals()
     ensure_venv("run")
     sandbox_python = ensure_sandbox_venv()
     host = os.environ.get("GRADLAB_HOST", "127.0.0.1")
@@ -194,39 +296,37 @@ def run(args: list[str]) -> int:
     # The sandbox may run as long as the lab allows a run (LAB_RUN_TIMEOUT_S, 120 s by default).
     environment.setdefault("SANDBOX_TIMEOUT_S", environment.get("LAB_RUN_TIMEOUT_S", "120"))
     socket_path.unlink(missing_ok=True)
-    processes: list[subprocess.Popen] = []
+    sandbox = Child(
+        "sandbox service", [str(sandbox_python), "-m", "sandbox", "serve", "--socket", str(socket_path)], environment
+    )
+    celery = [str(venv_python()), "-m", "celery", "-A", "gradlab"]
+    worker = Child("worker", [*celery, "worker", "--queues", "cpu,gpu", "--loglevel", "WARNING"], environment)
+    worker.command += ["--concurrency", os.environ.get("GRADLAB_WORKERS", "2")]
+    # The beat (the reaper's clock) is a process of its own, as in Compose, with the
+    # scheduler that keeps its schedule in memory: no schedule file that can be locked or
+    # corrupted, and a restart only starts the 15-second intervals again.
+    beat = [*celery, "beat", "--scheduler", "celery.beat:Scheduler", "--loglevel", "WARNING"]
+    beat = Child("scheduler", beat, environment)
+    web = [str(venv_python()), "-m", "uvicorn", "gradlab.asgi:application", "--app-dir", str(ROOT / "platform")]
+    web = Child("web server", [*web, "--host", host, "--port", port, "--no-access-log", *args], environment)
+    children = [sandbox, worker, beat, web]
     try:
-        say("starting the sandbox service (PyTorch) and a lab worker")
-        sandbox = subprocess.Popen(
-            [str(sandbox_python), "-m", "sandbox", "serve", "--socket", str(socket_path)], cwd=ROOT, env=environment
-        )
-        processes.append(sandbox)
+        say("starting the sandbox service (PyTorch), a lab worker and its scheduler")
+        sandbox.start()
         wait_for_socket(socket_path, sandbox)
-        worker = [str(venv_python()), "-m", "celery", "-A", "gradlab", "worker", "--beat", "--queues", "cpu,gpu"]
-        worker += ["--concurrency", os.environ.get("GRADLAB_WORKERS", "2"), "--loglevel", "WARNING"]
-        worker += ["--schedule", str(var / "celerybeat-schedule")]
-        processes.append(subprocess.Popen(worker, cwd=ROOT, env=environment))
+        for child in (worker, beat, web):
+            child.start()
         mode = "with DEBUG on: for development only" if serving["DEBUG"] == "true" else "--debug for development"
         say(f"Gradlab is running at http://{host}:{port}/  ({mode}; Ctrl+C stops it)")
-        web = [str(venv_python()), "-m", "uvicorn", "gradlab.asgi:application", "--app-dir", str(ROOT / "platform")]
-        web += ["--host", host, "--port", port, "--no-access-log", *args]
-        processes.append(subprocess.Popen(web, cwd=ROOT, env=environment))
-        while all(process.poll() is None for process in processes):
-            time.sleep(0.5)
-        stopped = next(process for process in processes if process.poll() is not None)
-        say(f"stopping: {' '.join(map(str, stopped.args[1:4]))} ended (exit status {stopped.returncode})")
-        return stopped.returncode or 1
-    except KeyboardInterrupt:
-        return 0
+        return supervise(children)
+    except Stop as stop:
+        say(f"stopping ({signal.Signals(stop.signum).name})")
+        return 0 if stop.signum == signal.SIGINT else 128 + stop.signum
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # Signals wait until everything is stopped: a second Ctrl+C must not leave a child behind.
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(signum, signal.SIG_IGN)
+        stop_all(children)
 
 
 def test(args: list[str]) -> int:
@@ -257,6 +357,9 @@ def main() -> int:
         return 2
     try:
         return commands[sys.argv[1]](sys.argv[2:])
+    except Stop as stop:  # while installing or migrating: subprocess.run has ended its child
+        say(f"stopped ({signal.Signals(stop.signum).name})")
+        return 128 + stop.signum
     except subprocess.CalledProcessError as error:
         say(f"stopped: {' '.join(map(str, error.cmd[1:]))} failed (exit status {error.returncode})")
         return error.returncode or 1

@@ -97,20 +97,27 @@ def command_presets(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _say_what_is_missing() -> None:
-    """At start, name the layers this machine cannot give a run (python -m sandbox check probes them all)."""
+def missing_layers() -> list[dict[str, str]]:
+    """The layers this machine cannot give a run, each {"layer", "why"} (python -m sandbox check probes them all)."""
     from sandbox import cgroups, isolation
 
     missing = []
     if os.geteuid() != 0:
-        missing.append(f"namespaces, tmpfs and a uid per run: {isolation.user_namespace_obstacle()}")
+        missing.append({"layer": "namespaces, tmpfs and a uid per run", "why": isolation.user_namespace_obstacle()})
     available, why = cgroups.availability()
     if not available:
-        missing.append(f"control groups: {why}")
+        missing.append({"layer": "control groups", "why": why})
     if isolation.landlock_abi() < 1:
-        missing.append("landlock: the kernel has none")
-    for line in missing:
-        print(f"sandbox: layer missing here: {line}", file=sys.stderr, flush=True)
+        missing.append({"layer": "landlock", "why": "the kernel has none"})
+    return missing
+
+
+def _say_what_is_missing() -> list[dict[str, str]]:
+    """At start, name the layers this machine cannot give a run; a ping's answer repeats them."""
+    missing = missing_layers()
+    for item in missing:
+        print(f"sandbox: layer missing here: {item['layer']}: {item['why']}", file=sys.stderr, flush=True)
+    return missing
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
@@ -118,13 +125,14 @@ def command_serve(arguments: argparse.Namespace) -> int:
 
     limits = _limits()
     zygote.warm_up()
-    _say_what_is_missing()
+    missing = _say_what_is_missing()
     zygote.serve(
         arguments.socket,
         limits=limits,
         work_root=_work_root(),
         max_runs=arguments.max_runs or settings.max_runs(),
         ready_fd=arguments.ready_fd,
+        missing=missing,
     )
     return 0
 

@@ -60,6 +60,38 @@ def run(
             return _failed(f"the connection to the sandbox service failed: {error}", started)
 
 
+def ping(socket_path: str | os.PathLike, *, timeout_s: float = 2.0) -> dict[str, Any] | None:
+    """Whether the service is alive: OSError when nothing listens on the socket; the validated
+    pong (`{"type": "pong", "missing": [{"layer", "why"}, ...]}`), or None when the service
+    accepted the connection but answered nothing in time (it takes no request while it runs
+    as many runs as it may: it is alive, only busy)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout_s)
+        connection.connect(os.fspath(socket_path))
+        connection.sendall(dump_line({"op": "ping"}))
+        buffer = b""
+        try:
+            while b"\n" not in buffer and len(buffer) < 65536:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    raise ConnectionResetError("the sandbox service closed the connection without a pong")
+                buffer += chunk
+        except TimeoutError:
+            return None
+    return _validate_pong(parse_line(buffer.split(b"\n", 1)[0]))
+
+
+def _validate_pong(answer: Any) -> dict[str, Any]:
+    if not isinstance(answer, dict) or answer.get("type") != "pong" or not isinstance(answer.get("missing"), list):
+        raise ProtocolError("the answer to a ping is not a pong")
+    missing = []
+    for item in answer["missing"][:10]:
+        if not (isinstance(item, dict) and isinstance(item.get("layer"), str) and isinstance(item.get("why"), str)):
+            raise ProtocolError("a missing layer is not {layer, why}")
+        missing.append({"layer": item["layer"][:100], "why": item["why"][:300]})
+    return {"type": "pong", "missing": missing}
+
+
 def _failed(message: str, started: float) -> dict[str, Any]:
     """The service failed (not the run): typed as `sandbox_error`, which no run can send."""
     result = sandbox_failure(message)

@@ -456,7 +456,7 @@ def _watch_child(pid, pidfd, pipes, control_fd, watch: _Watch, deadline: float) 
         if remaining <= 0:
             watch.decide("timeout", f"the run took longer than {watch.limits.timeout_s:g} s")
         if _stopping:
-            watch.decide("cancelled", "the sandbox service is stopping")
+            watch.fail("the sandbox service is stopping")  # the service's failure, not the learner's
         if watch.verdict is not None:
             _kill(pid)
         watch.flush(now=now)

@@ -379,8 +379,19 @@ def _read_request(connection: socket.socket) -> tuple[dict[str, Any], bytes]:
     return request, rest
 
 
-def serve(socket_path: str, *, limits: Limits, work_root: str, max_runs: int, ready_fd: int | None = None) -> None:
-    """Serve runs on a Unix socket until SIGTERM; at most `max_runs` at once."""
+def serve(
+    socket_path: str,
+    *,
+    limits: Limits,
+    work_root: str,
+    max_runs: int,
+    ready_fd: int | None = None,
+    missing: list[dict[str, str]] | None = None,
+) -> None:
+    """Serve runs on a Unix socket until SIGTERM; at most `max_runs` at once.
+
+    A request `{"op": "ping"}` is answered `{"type": "pong", "missing": [...]}`: the
+    workers' proof that the service is alive, with the layers it lacks (`missing`)."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(socket_path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -420,6 +431,10 @@ def serve(socket_path: str, *, limits: Limits, work_root: str, max_runs: int, re
             except (ValueError, OSError) as error:
                 with contextlib.suppress(OSError):
                     connection.sendall(dump_line(empty_result("invalid", f"request: {error}"[:MAX_ERROR])))
+                continue
+            if request.get("op") == "ping":
+                with contextlib.suppress(OSError):
+                    connection.sendall(dump_line({"type": "pong", "missing": missing or []}))
                 continue
             if b"cancel" in rest:
                 with contextlib.suppress(OSError):

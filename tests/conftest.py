@@ -25,6 +25,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
         content_load(path=settings.CONTENT_DIR)
 
 
+@pytest.fixture(autouse=True)
+def lab_services_alive(request):
+    """Every test with a database starts with a worker and a sandbox service alive, as their
+    heartbeats say: a test of what happens without them deletes the heartbeats first."""
+    marked = request.node.get_closest_marker("django_db") is not None
+    if not (marked or {"db", "transactional_db"} & set(request.fixturenames)):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from lab.models import ServiceHeartbeat
+    from lab.services import heartbeat_stamp
+
+    for name in ServiceHeartbeat.Name.values:
+        heartbeat_stamp(name=name, where="tests/0")
+
+
 @pytest.fixture
 def course(db) -> Course:
     return Course.objects.get(key=COURSE)

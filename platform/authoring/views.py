@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from authoring import selectors
@@ -57,4 +58,6 @@ def course_runs(request: HttpRequest, course: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.live(), key=course)
     runs = lab_selectors.course_runs(course=course)[:200]
     context = {"course": course, "runs": [(run, run_label(run)) for run in runs]}
+    # What the sandbox's latest pong said it cannot give a run here (no landlock, no cgroups…).
+    context["missing_layers"] = lab_selectors.services_alive(now=timezone.now())["missing"]
     return TemplateResponse(request, "authoring/course_runs.html", context)

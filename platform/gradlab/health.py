@@ -11,13 +11,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-OK, FAILING, NOT_CONFIGURED = "ok", "failing", "not configured"
+OK, FAILING, NOT_CONFIGURED, DEGRADED = "ok", "failing", "not configured", "degraded"
 
 
 @dataclass(frozen=True)
 class Component:
     state: str
     detail: str = ""
+    # False for the lab's processes: without them the site is "degraded" (lessons, quizzes and
+    # cards work; the lab refuses runs) and still answers 200, so that no orchestrator restarts
+    # a healthy web server because a worker stopped.
+    critical: bool = True
 
     @classmethod
     def failing(cls, error: BaseException | str) -> "Component":
@@ -53,10 +57,40 @@ def redis() -> Component:
     return Component(OK)
 
 
+def _heartbeat(name: str, what: str) -> Callable[[], Component]:
+    def check() -> Component:
+        from django.db import DatabaseError
+        from django.utils import timezone
+
+        from lab.selectors import services_alive
+
+        try:
+            alive = services_alive(now=timezone.now())
+        except (DatabaseError, OSError) as error:  # the "database" check says so too
+            return Component(FAILING, f"{type(error).__name__}: {error}", critical=False)
+        if alive[name]:
+            return Component(OK, critical=False)
+        detail = f"no {what} has sent a heartbeat lately (LAB_SERVICE_LOST_S={settings.LAB_SERVICE_LOST_S:g})"
+        return Component(FAILING, detail, critical=False)
+
+    check.__name__ = name
+    return check
+
+
+# The lab's processes, from the heartbeats they write (lab.selectors.services_alive): a stopped
+# worker, sandbox service or beat (which queues the reaper) shows here, with no broker ping.
+worker = _heartbeat("worker", "lab worker")
+sandbox = _heartbeat("sandbox", "sandbox service (pinged by a worker)")
+scheduler = _heartbeat("scheduler", "reaper run (queued by the beat)")
+
+
 # What /healthz reports, in this order. More components join this list.
 CHECKS: list[tuple[str, Callable[[], Component]]] = [
     ("database", database),
     ("redis", redis),
+    ("worker", worker),
+    ("sandbox", sandbox),
+    ("scheduler", scheduler),
 ]
 
 

@@ -9,8 +9,9 @@ from gradlab import health
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     components = {name: check() for name, check in health.CHECKS}
-    healthy = all(component.state != health.FAILING for component in components.values())
-    body = {"status": health.OK if healthy else health.FAILING}
+    failing = [component for component in components.values() if component.state == health.FAILING]
+    healthy = not any(component.critical for component in failing)
+    body = {"status": health.FAILING if not healthy else health.DEGRADED if failing else health.OK}
     body |= {name: component.state for name, component in components.items()}
     # Who is staff is read from the database: while it fails, nobody is, and nobody sees why.
     if components["database"].state == health.OK and request.user.is_staff:

@@ -132,3 +132,27 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.value:g} (run {self.run_id})"
+
+
+class ServiceHeartbeat(models.Model):
+    """The last sign of life of one process the lab needs: a worker stamps "worker" from a
+    timer and "sandbox" after its sandbox service answered a ping; the reaper, queued by the
+    beat, stamps "scheduler" each time it runs. Read by lab.selectors.services_alive."""
+
+    class Name(models.TextChoices):
+        WORKER = "worker", _("worker")
+        SANDBOX = "sandbox", _("sandbox service")
+        SCHEDULER = "scheduler", _("scheduler")
+
+    name = models.CharField(_("name"), max_length=16, choices=Name.choices)
+    # Which process: host/pid of the worker that wrote it.
+    where = models.CharField(_("where"), max_length=200)
+    seen_at = models.DateTimeField(_("seen at"), db_index=True)
+    # The sandbox's missing layers, each {"layer", "why"}, as its ping answered.
+    missing = models.JSONField(_("missing layers"), default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "where"], name="lab_heartbeat_one_per_process")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.where} {self.seen_at:%H:%M:%S}"

@@ -4,10 +4,11 @@ import datetime as dt
 import math
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
-from lab.models import ExperimentRun, RunEvent
+from lab.models import ExperimentRun, RunEvent, ServiceHeartbeat
 from quizzes.models import Question
 from sandbox import presets
 
@@ -179,3 +180,26 @@ def prediction_questions(*, preset: str) -> list:
         .filter(type=Question.Type.PREDICTION, data__preset=preset)
         .order_by("course", "position")
     )
+
+
+def services_alive(*, now: dt.datetime) -> dict[str, Any]:
+    """Which of the lab's services showed a sign of life lately, from their heartbeats in one
+    query (never a broker ping: no request waits on one): {"worker": bool, "sandbox": bool,
+    "scheduler": bool, "missing": the sandbox's missing layers, as its latest pong said}."""
+    scheduler_s = max(settings.LAB_SERVICE_LOST_S, 3 * settings.LAB_REAP_EVERY_S)
+    windows = {
+        ServiceHeartbeat.Name.WORKER: settings.LAB_SERVICE_LOST_S,
+        ServiceHeartbeat.Name.SANDBOX: settings.LAB_SERVICE_LOST_S,
+        ServiceHeartbeat.Name.SCHEDULER: scheduler_s,
+    }
+    recent = ServiceHeartbeat.objects.filter(seen_at__gte=now - dt.timedelta(seconds=max(windows.values())))
+    alive: dict[str, Any] = dict.fromkeys(windows, False)
+    alive["missing"] = []
+    latest_sandbox = None
+    for name, seen_at, missing in recent.order_by("seen_at").values_list("name", "seen_at", "missing"):
+        if seen_at >= now - dt.timedelta(seconds=windows[name]):
+            alive[name] = True
+            if name == ServiceHeartbeat.Name.SANDBOX:
+                latest_sandbox = missing
+    alive["missing"] = latest_sandbox or []
+    return alive

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from lab import selectors, wakeups
-from lab.models import ExperimentRun, Prediction, RunEvent, RunPlot
+from lab.models import ExperimentRun, Prediction, RunEvent, RunPlot, ServiceHeartbeat
 from quizzes import grading
 from sandbox import presets
 from sandbox.spec import SpecError, spec_validate
@@ -121,6 +121,16 @@ def run_create(
         _publish_on_commit(run.id, event.seq)
         transaction.on_commit(lambda: run_enqueue(run_id=run.id))
     return run
+
+
+def heartbeat_stamp(
+    *, name: str, where: str, missing: list[dict[str, str]] | None = None, now: dt.datetime | None = None
+) -> None:
+    """Record that `name` (worker, sandbox, scheduler) is alive in the process `where`."""
+    defaults: dict[str, Any] = {"seen_at": now or timezone.now()}
+    if missing is not None:
+        defaults["missing"] = missing
+    ServiceHeartbeat.objects.update_or_create(name=name, where=where, defaults=defaults)
 
 
 def run_enqueue(*, run_id: int) -> None:
@@ -245,6 +255,8 @@ def run_reap(*, now: dt.datetime | None = None) -> int:
             "duration": minutes_text(settings.LAB_QUEUE_MAX_WAIT_S)
         }
         ended += _finish(run_id=run.id, status=Status.FAILED, error=message, only_from=(Status.QUEUED,), now=now)
+    # Each restarted worker writes rows under its new pid: those of processes gone for a day go.
+    ServiceHeartbeat.objects.filter(seen_at__lt=now - dt.timedelta(days=1)).delete()
     return ended
 
 
@@ -344,6 +356,11 @@ def run_execute(
         # operator (quoted, so no text can pass for a log line of its own), not the learner.
         log.error("run %s: the sandbox failed: %r", run_id, result["sandbox_error"])
         error = _("The lab’s sandbox is not available right now. Start the experiment again in a minute.")
+        # The service failed, not the run (it may have stopped under it): failed, whatever
+        # its verdict read, and not charged against the learner's daily compute time.
+        status = Status.FAILED
+        fields["used_s"] = 0.0
+        fields["result"] = None
     plots = {}
     if status == Status.SUCCEEDED:
         try:

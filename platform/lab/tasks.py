@@ -19,4 +19,8 @@ def run_experiment(run_id: int) -> str | None:
 
 @shared_task(name="lab.tasks.reap_runs")
 def reap_runs() -> int:
+    # Only the beat queues this task: its running proves the scheduler (and a worker) alive.
+    from lab.models import ServiceHeartbeat
+
+    services.heartbeat_stamp(name=ServiceHeartbeat.Name.SCHEDULER, where=WORKER)
     return services.run_reap()

@@ -28,6 +28,27 @@ TEMPLATES_DIR = Path(presets.__file__).resolve().parent / "templates"
 CODE_TEMPLATES = {"mlp": dict(DEFAULTS), "rnn": dict(presets.SEQUENCE)}
 MAX_COMPARED = 6
 QUEUE_DOWN = gettext_lazy("Experiments cannot be queued right now: the task queue is not reachable. Try again later.")
+NO_WORKER = gettext_lazy("Experiments cannot run right now: no lab worker is running. Try again later.")
+NO_SANDBOX = gettext_lazy(
+    "Experiments cannot run right now: the lab’s sandbox service is not running. Try again later."
+)
+
+
+def services_refusal() -> str:
+    """Why no run can start now (no live worker, no live sandbox service, from their
+    heartbeats), or "": a run queued then would wait for nobody or fail at once."""
+    alive = selectors.services_alive(now=timezone.now())
+    if not alive["worker"]:
+        return str(NO_WORKER)
+    if not alive["sandbox"]:
+        return str(NO_SANDBOX)
+    return ""
+
+
+def _refusal() -> str:
+    if health.broker_state() != "ok":
+        return str(QUEUE_DOWN)
+    return services_refusal()
 
 
 def _home_context(
@@ -64,6 +85,7 @@ def _home_context(
         "runs": runs,
         "queues": selectors.queue_lengths(),
         "broker_ok": health.broker_state() == "ok",
+        "services_down": services_refusal(),
         "limits": {
             "active": settings.LAB_MAX_ACTIVE_RUNS,
             "daily_minutes": settings.LAB_DAILY_COMPUTE_S // 60,
@@ -104,8 +126,8 @@ def run_create(request: HttpRequest) -> HttpResponse:
             preset = None
     else:
         return _form_refused(request, form=form, message=_("Please correct the marked fields."))
-    if health.broker_state() != "ok":
-        return _form_refused(request, form=form, message=str(QUEUE_DOWN), code=code, template=template, is_code=is_code)
+    if refusal := _refusal():
+        return _form_refused(request, form=form, message=refusal, code=code, template=template, is_code=is_code)
     try:
         run = services.run_create(
             owner=request.user,
@@ -165,8 +187,8 @@ def prediction_create(request: HttpRequest) -> HttpResponse:
         value = grading.parse_answer(question.type, question.data, request.POST)
     except grading.AnswerError:
         return _form_refused(request, form=form, message=_("Enter your prediction as a number, for example 6 or 2.5."))
-    if health.broker_state() != "ok":
-        return _form_refused(request, form=form, message=str(QUEUE_DOWN))
+    if refusal := _refusal():
+        return _form_refused(request, form=form, message=refusal)
     try:
         run = services.prediction_make(owner=request.user, question=question, value=value, language=current_language())
     except services.LabError as error:
@@ -205,8 +227,8 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 @login_required
 def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _own_run(request, run_id)
-    if health.broker_state() != "ok":
-        messages.error(request, QUEUE_DOWN)
+    if refusal := _refusal():
+        messages.error(request, refusal)
         return redirect(run)
     try:
         again = services.run_retry(run=run, language=current_language())

@@ -3,6 +3,8 @@ import pytest
 from tests.conftest import skip_unless_available
 
 pytestmark = pytest.mark.django_db
+# The lab's processes, alive by their heartbeats (tests/conftest.py lab_services_alive).
+LAB_ALIVE = {"worker": "ok", "sandbox": "ok", "scheduler": "ok"}
 
 
 def test_it_reports_the_database_and_that_redis_is_not_configured(client, settings):
@@ -11,7 +13,7 @@ def test_it_reports_the_database_and_that_redis_is_not_configured(client, settin
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "not configured"}
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "not configured", **LAB_ALIVE}
 
 
 def test_it_reports_redis_when_configured(client, settings):
@@ -26,7 +28,7 @@ def test_it_reports_redis_when_configured(client, settings):
         skip_unless_available(f"no Redis at {url}")
     settings.REDIS_URL = url
 
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok", **LAB_ALIVE}
 
 
 def test_it_answers_503_when_redis_is_down(client, settings):
@@ -35,7 +37,7 @@ def test_it_answers_503_when_redis_is_down(client, settings):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "failing", "database": "ok", "redis": "failing"}
+    assert response.json() == {"status": "failing", "database": "ok", "redis": "failing", **LAB_ALIVE}
 
 
 @pytest.fixture

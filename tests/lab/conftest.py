@@ -200,6 +200,7 @@ def stack_environment(*, broker: str, var: Path, socket_path: str) -> tuple[dict
         "GRADLAB_VAR_DIR": str(var),
         "LAB_SANDBOX_SOCKET": str(socket_path),
         "LAB_HEARTBEAT_S": "1",
+        "LAB_SERVICE_BEAT_S": "0.5",
     }
     if broker == "redis":
         if not redis_available():

@@ -58,7 +58,7 @@ def test_it_refuses_a_run_without_a_500_and_stores_nothing(client, learner, redi
     assert not ExperimentRun.objects.exists()
 
 
-def test_it_reports_redis_down_in_the_health_check(client, redis_down):
+def test_it_reports_redis_down_in_the_health_check(client, redis_down, db):  # heartbeats are read too
     answer = client.get("/healthz")
 
     assert answer.json()["redis"] == "failing"

@@ -134,3 +134,21 @@ def test_the_plain_python_parts_import_without_torch():
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"type": "result", "missing": []},
+        {"type": "pong"},
+        {"type": "pong", "missing": "landlock"},
+        {"type": "pong", "missing": [{"layer": "landlock"}]},
+        {"type": "pong", "missing": [{"layer": 1, "why": "x"}]},
+    ],
+)
+def test_a_pong_that_is_not_one_is_refused(answer):
+    from sandbox import client
+    from sandbox.protocol import ProtocolError
+
+    with pytest.raises(ProtocolError):
+        client._validate_pong(answer)

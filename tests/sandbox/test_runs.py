@@ -163,7 +163,9 @@ def test_the_zygote_stays_single_threaded_so_it_can_fork_safely(sandbox_service,
     assert len(list(Path(f"/proc/{sandbox_service.process.pid}/task").iterdir())) == 1
 
 
-def test_stopping_the_service_ends_the_run_in_progress_cancelled_and_cleans_up(sandbox_python, open_folder, tmp_path):
+def test_stopping_the_service_ends_the_run_in_progress_as_its_failure_and_cleans_up(
+    sandbox_python, open_folder, tmp_path
+):
     import threading
     import time
 
@@ -182,9 +184,49 @@ def test_stopping_the_service_ends_the_run_in_progress_cancelled_and_cleans_up(s
     service.stop()
     thread.join(timeout=20)
     (result,) = answers
-    assert result["status"] == "cancelled"
-    assert result["error"] == "the sandbox service is stopping"
+    # The service's failure, not the learner's cancel: typed so that the lab neither shows
+    # "cancelled" nor charges the run.
+    assert result["status"] == "error"
+    assert result["sandbox_error"] == "the sandbox service is stopping"
     assert list(work_root.iterdir()) == []
+
+
+def test_a_ping_is_answered_with_a_pong_naming_the_missing_layers(sandbox_service):
+    from sandbox import cli, client
+
+    pong = client.ping(sandbox_service.socket_path)
+
+    assert pong == {"type": "pong", "missing": cli.missing_layers()}
+
+
+def test_a_ping_with_no_service_listening_raises(tmp_path):
+    from sandbox import client
+
+    with pytest.raises(OSError):
+        client.ping(tmp_path / "nobody.sock")
+
+
+def test_a_ping_of_a_service_busy_with_all_its_runs_answers_none_alive(sandbox_python, open_folder, tmp_path):
+    import threading
+    import time
+
+    from sandbox import client
+
+    service = client.SandboxService(
+        python=sandbox_python,
+        socket_path=tmp_path / "busy.sock",
+        env={"SANDBOX_WORK_ROOT": str(open_folder / "busy"), "SANDBOX_MAX_RUNS": "1"},
+    ).start()
+    try:
+        thread = threading.Thread(
+            target=lambda: client.run(service.socket_path, code="while True:\n    pass\n", limits={"timeout_s": 4})
+        )
+        thread.start()
+        time.sleep(1.0)
+        assert client.ping(service.socket_path, timeout_s=0.5) is None
+        thread.join(timeout=30)
+    finally:
+        service.stop()
 
 
 def test_asking_for_cuda_on_a_worker_without_it_says_so(sandbox_python, run_in_sandbox):

@@ -194,6 +194,11 @@ LAB_WORKER_LOST_S = env_int("LAB_WORKER_LOST_S", 30)
 # A run still queued after this long (its message lost with a broker or a worker) is ended too.
 LAB_QUEUE_MAX_WAIT_S = env_int("LAB_QUEUE_MAX_WAIT_S", 6 * 3600)
 LAB_REAP_EVERY_S = env_int("LAB_REAP_EVERY_S", 15)
+# Every worker stamps its heartbeat (and its sandbox service's, after a ping) this often; a
+# service none has stamped for LAB_SERVICE_LOST_S is dead to /healthz and the lab. The
+# scheduler, stamped by each reaper run, is given three reaper intervals at least.
+LAB_SERVICE_BEAT_S = env_float("LAB_SERVICE_BEAT_S", 5.0)
+LAB_SERVICE_LOST_S = env_float("LAB_SERVICE_LOST_S", 30.0)
 LAB_SSE_KEEPALIVE_S = env_int("LAB_SSE_KEEPALIVE_S", 15)
 LAB_SSE_POLL_S = env_float("LAB_SSE_POLL_S", 0.1)
 # Live views of runs one learner may have open at once (per web process), and how long

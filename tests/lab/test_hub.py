@@ -67,14 +67,17 @@ def test_it_asks_the_database_once_per_poll_however_many_streams_wait(learner, s
         readers = await _readers(client, first, 10) + await _readers(client, second, 10)
         reading = [asyncio.create_task(reader.next(timeout=60)) for reader in readers]
         await asyncio.sleep(0.5)  # every stream has read what there is and waits
-        polls_before, queries.queries[:] = hub.current().polls, []
-        await asyncio.sleep(0.5)
-        polls = hub.current().polls - polls_before
-        counted = len(queries.queries)
+        windows = []
+        # On a loaded machine a stream may still be replaying as a window starts: the quietest
+        # of a few windows counts (twenty streams polling each would show twenty in every one).
+        for _ in range(5):
+            polls_before, queries.queries[:] = hub.current().polls, []
+            await asyncio.sleep(0.5)
+            windows.append((hub.current().polls - polls_before, len(queries.queries)))
         for task in reading:
             task.cancel()
         await asyncio.gather(*reading, return_exceptions=True)
-        return polls, counted
+        return min(windows, key=lambda window: window[1] - window[0])
 
     polls, counted = run_async(read())
     assert polls >= 3

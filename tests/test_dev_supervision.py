@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.lab.conftest import wait_for
 from tests.test_dev_run import _listening, dev
 
 ROLES = {
@@ -82,16 +82,6 @@ def _role_pids(dev_pid: int) -> dict[str, int]:
     return roles
 
 
-def _wait(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def dev_run(tmp_path):
     from tests.lab.conftest import free_port
@@ -113,9 +103,9 @@ def dev_run(tmp_path):
         start_new_session=True,  # the test's own group stays out of what dev.py is sent
     )
     try:
-        _wait(lambda: _listening(port) or process.poll() is not None, 240, "dev.py run to serve")
+        wait_for(lambda: _listening(port) or process.poll() is not None, timeout_s=240, what="dev.py run to serve")
         assert process.poll() is None, (tmp_path / "dev.log").read_text()
-        _wait(lambda: len(_role_pids(process.pid)) == len(ROLES), 60, "all four processes")
+        wait_for(lambda: len(_role_pids(process.pid)) == len(ROLES), timeout_s=60, what="all four processes")
         yield process, tmp_path / "dev.log"
     finally:
         everything = _tree(process.pid)
@@ -136,10 +126,10 @@ def test_it_restarts_any_of_its_processes_that_is_killed_and_says_so(dev_run):
         group = [pid for pid in _tree(process.pid) if os.getpgid(pid) == before[role]]
         os.kill(before[role], signal.SIGKILL)
 
-        restarted = _wait(
+        restarted = wait_for(
             lambda role=role, old=before[role]: (pid := _role_pids(process.pid).get(role)) not in (None, old) and pid,
-            30,
-            f"the {role} to be restarted",
+            timeout_s=30,
+            what=f"the {role} to be restarted",
         )
         # What it left behind (a worker's pool process) is gone with it; the others kept running.
         assert not [pid for pid in group if _alive(pid) and pid != restarted]
@@ -154,11 +144,11 @@ def test_it_restarts_any_of_its_processes_that_is_killed_and_says_so(dev_run):
 def test_a_signal_to_dev_run_stops_everything_it_started_within_seconds(dev_run, signum):
     process, log = dev_run
     # The four, and the worker's pool process (in the worker's group, not a child of dev.py).
-    everything = _wait(lambda: _tree_beyond(process.pid, len(ROLES)), 30, "the worker's pool")
+    everything = wait_for(lambda: _tree_beyond(process.pid, len(ROLES)), timeout_s=30, what="the worker's pool")
 
     os.kill(process.pid, signum)
 
-    _wait(lambda: not [pid for pid in everything if _alive(pid)], 10, "every process to stop")
+    wait_for(lambda: not [pid for pid in everything if _alive(pid)], timeout_s=10, what="every process to stop")
     assert process.wait(timeout=5) == (0 if signum == signal.SIGINT else 128 + signum)
     assert f"stopping ({signal.Signals(signum).name})" in log.read_text()
 

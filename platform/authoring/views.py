@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from authoring import selectors
 from courses.models import Course
 from lab import selectors as lab_selectors
-from lab.presentation import run_label
+from lab.presentation import run_label, sandbox_layer_label
 
 
 def instructor_required(view):
@@ -59,5 +59,6 @@ def course_runs(request: HttpRequest, course: str) -> HttpResponse:
     runs = lab_selectors.course_runs(course=course)[:200]
     context = {"course": course, "runs": [(run, run_label(run)) for run in runs]}
     # What the sandbox's latest pong said it cannot give a run here (no landlock, no cgroups…).
-    context["missing_layers"] = lab_selectors.services_alive(now=timezone.now())["missing"]
+    missing = lab_selectors.services_alive(now=timezone.now())["missing"]
+    context["missing_layers"] = [{**item, "label": sandbox_layer_label(item["layer"])} for item in missing]
     return TemplateResponse(request, "authoring/course_runs.html", context)

@@ -180,3 +180,13 @@ def _prediction(run: ExperimentRun) -> dict[str, Any] | None:
         "unit": translated(prediction.question.data["unit"]),
         "explanation": prediction.question.explanation,
     }
+
+
+def sandbox_layer_label(name: str) -> str:
+    """A layer the sandbox names (`python -m sandbox serve` at start), in the reader's language."""
+    labels = {
+        "namespaces, tmpfs and a uid per run": _("namespaces, a private working folder and a user id per run"),
+        "control groups": _("control groups (one memory and process cap for the whole run)"),
+        "landlock": _("Landlock (what a run may read and write)"),
+    }
+    return labels.get(name, name)

@@ -9,6 +9,7 @@ import pytest
 from tests.browser.conftest import browser, csp_violations, shot  # noqa: F401 - fixtures used by name
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
+from tests.lab.conftest import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -71,7 +72,8 @@ def test_a_learner_watches_the_gradients_vanish_and_compares_two_runs(lena, brow
     values = page.evaluate("window.barValues")
     assert len(set(values)) >= 3 and values[-1] == 100, values
     assert page.evaluate("window.stillTheSamePage") is True, "the page was reloaded"
-    page.wait_for_function(PLOTS_LOADED)
+    # Polled from here: the page's CSP (no eval) refuses Playwright's wait_for_function.
+    wait_for(lambda: page.evaluate(PLOTS_LOADED), timeout_s=30, what="the plots")
     expect(page.locator(".measured")).to_contain_text("orders of magnitude smaller")
     shot(page, "lab-run-final")
 

@@ -177,6 +177,7 @@ def layers_missing(child: dict[str, Any], *, root: bool, landlock_abi: int) -> l
     from sandbox import cgroups, isolation
 
     user_namespace = child.get("hostname") == isolation.RUN_HOSTNAME.decode()
+    cgroups_given, cgroups_why = cgroups.availability()  # reads /proc and the cgroup tree: once
     if root:
         namespaces_why = "the kernel refused it"
     elif user_namespace:
@@ -196,8 +197,8 @@ def layers_missing(child: dict[str, Any], *, root: bool, landlock_abi: int) -> l
         ),
         (
             "control group (memory and process caps for the whole run)",
-            cgroups.availability()[0],
-            cgroups.availability()[1],
+            cgroups_given,
+            cgroups_why,
         ),
         ("seccomp", bool(child.get("seccomp")), "x86_64 only"),
         ("no-new-privileges", bool(child.get("no_new_privs")), "prctl refused"),

@@ -135,6 +135,7 @@ AUTHENTICATION_BACKENDS = [
 # counted from the last failure (failing again while locked starts the pause anew).
 # Axes' own admins are registered by accounts.admin, with what every admin of the site shares.
 AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False  # no "AXES: BEGIN" line on every manage.py command
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(seconds=env_int("LOGIN_COOLOFF_S", 15 * 60))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -13,6 +13,15 @@ KEY_MAX_LENGTH = 50
 class CourseCreateForm(forms.ModelForm):
     """A new course: the same rules for its key as the content files' folder names."""
 
+    key = forms.CharField(
+        label=_("key"),
+        max_length=KEY_MAX_LENGTH,
+        help_text=_(
+            "Its address: /courses/KEY/. Lowercase letters, digits and single hyphens; it cannot change later."
+        ),
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+
     class Meta:
         model = Course
         fields = ["key", "title_de", "title_en", "summary_de", "summary_en"]
@@ -22,11 +31,6 @@ class CourseCreateForm(forms.ModelForm):
             )
         }
         widgets = {"summary_de": forms.Textarea(attrs={"rows": 3}), "summary_en": forms.Textarea(attrs={"rows": 3})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["key"].max_length = KEY_MAX_LENGTH
-        self.fields["key"].widget.attrs.update(maxlength=KEY_MAX_LENGTH, autocapitalize="none", spellcheck="false")
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"].strip()

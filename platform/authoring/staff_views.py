@@ -22,9 +22,11 @@ def _role_name(role: str) -> str:
 
 
 def _staff_page(request: HttpRequest, course: Course, *, form=None, error: str = "", status: int = 200):
+    staff = list(selectors.course_staff(course=course))
     context = {
         "course": course,
-        "staff": selectors.course_staff(course=course),
+        "staff": staff,
+        "owner_count": sum(member.role == Role.OWNER for member in staff),
         "may_change": request.course_role == Role.OWNER,
         "form": form or StaffAddForm(),
         "roles": Role.choices,

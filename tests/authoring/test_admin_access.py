@@ -5,6 +5,7 @@ that has an admin page, so a content model added later is in it as well.
 """
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
@@ -216,3 +217,29 @@ def test_a_new_course_from_the_content_files_has_no_staff_until_an_admin_adds_so
     client.force_login(ada)
     assert client.get(reverse("authoring:item_analysis", kwargs={"course": quiz_course.key})).status_code == 200
     assert client.get(reverse("authoring:staff", kwargs={"course": quiz_course.key})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("app", "model", "field"),
+    [
+        ("quizzes", "quizquestion", "question"),
+        ("quizzes", "questionfact", "fact"),
+        ("courses", "factsource", "source"),
+        ("cards", "note", "fact"),
+    ],
+)
+def test_the_admins_autocomplete_offers_no_other_courses_rows(client, course, emil, quiz_course, app, model, field):
+    client.force_login(emil)
+    url = reverse("admin:autocomplete")
+    response = client.get(url, {"app_label": app, "model_name": model, "field_name": field, "term": ""})
+    assert response.status_code == 200
+    offered = {int(result["id"]) for result in response.json()["results"]}
+    assert offered, "the editor's own course offers some"
+    related = apps.get_model(app, model)._meta.get_field(field).related_model
+    foreign = set(
+        related._default_manager.filter(**{f"{COURSE_PATHS[related]}__in": [quiz_course.pk]}).values_list(
+            "pk", flat=True
+        )
+    )
+    assert foreign, "the other course has rows to leak"
+    assert offered.isdisjoint(foreign)

@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -14,7 +15,7 @@ class CourseCreateForm(forms.ModelForm):
     """A new course: the same rules for its key as the content files' folder names."""
 
     key = forms.CharField(
-        label=_("key"),
+        label=capfirst(_("key")),
         max_length=KEY_MAX_LENGTH,
         help_text=_(
             "Its address: /courses/KEY/. Lowercase letters, digits and single hyphens; it cannot change later."

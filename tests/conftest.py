@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.services import user_make_instructor
-from courses.models import Course
+from courses.models import Course, CourseStaff
 from courses.services import content_load
 from sandbox import client
 from tests.factories import UserFactory
@@ -57,10 +58,17 @@ def other_learner(db):
     return UserFactory(username="luis")
 
 
+def make_staff(user, course: Course, role: str = "owner"):
+    CourseStaff.objects.update_or_create(
+        course=course, user=user, defaults={"role": role}, create_defaults={"role": role, "added_at": timezone.now()}
+    )
+    return user
+
+
 @pytest.fixture
-def instructor(db):
-    """Ines, who writes and corrects the course."""
-    return user_make_instructor(user=UserFactory(username="ines"))
+def instructor(course):
+    """Ines, who writes and corrects the course: she owns it."""
+    return make_staff(user_make_instructor(user=UserFactory(username="ines")), course)
 
 
 def skip_unless_available(reason: str) -> None:

@@ -2,14 +2,14 @@
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
-from authoring.views import instructor_required
+from authoring.access import course_staff_required
 from cards import export, imports
 from cards.learner_views import APKG_TYPE, CSV_TYPE, download
 from courses.models import Course
@@ -19,9 +19,8 @@ MAX_PROBLEMS_SHOWN = 200
 
 
 @require_safe
-@instructor_required
-def cards_apkg(request: HttpRequest, course: str) -> HttpResponse:
-    course = get_object_or_404(Course.objects.live(), key=course)
+@course_staff_required
+def cards_apkg(request: HttpRequest, course: Course) -> HttpResponse:
     content = export.anki_package(
         notes=export.course_notes(course=course), language=current_language(), now=timezone.now()
     )
@@ -29,9 +28,8 @@ def cards_apkg(request: HttpRequest, course: str) -> HttpResponse:
 
 
 @require_safe
-@instructor_required
-def cards_csv(request: HttpRequest, course: str) -> HttpResponse:
-    course = get_object_or_404(Course.objects.live(), key=course)
+@course_staff_required
+def cards_csv(request: HttpRequest, course: Course) -> HttpResponse:
     content = export.notes_csv(notes=export.course_notes(course=course))
     return download(content, filename=f"{course.key}-cards.csv", content_type=CSV_TYPE)
 
@@ -52,9 +50,8 @@ def _imported_message(report) -> str:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@instructor_required
-def cards_import(request: HttpRequest, course: str) -> HttpResponse:
-    course = get_object_or_404(Course.objects.live(), key=course)
+@course_staff_required
+def cards_import(request: HttpRequest, course: Course) -> HttpResponse:
     problems, form_error = [], ""
     if request.method == "POST":
         upload = request.FILES.get("file")

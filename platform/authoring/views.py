@@ -1,45 +1,38 @@
 """The instructors' side: what learners get right and wrong, question by question and fact by fact."""
 
-from functools import wraps
-
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from authoring import selectors
+from authoring.access import course_staff_required, instructor_required, may_create_courses
 from courses.models import Course
+from courses.selectors import authored_courses
 from lab import selectors as lab_selectors
 from lab.presentation import run_label, sandbox_layer_label
-
-
-def instructor_required(view):
-    """Instructors only: anonymous visitors are sent to log in, learners get 403."""
-
-    @wraps(view)
-    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_instructor:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 @require_safe
 @instructor_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "authoring/dashboard.html", {"courses": Course.objects.live()})
+    courses = (
+        authored_courses(user=request.user)
+        .filter(retired_at__isnull=True)
+        .annotate(lesson_count=Count("lessons", filter=Q(lessons__retired_at__isnull=True)))
+        .order_by("key")
+    )
+    return TemplateResponse(
+        request,
+        "authoring/dashboard.html",
+        {"courses": courses, "may_create": may_create_courses(request.user)},
+    )
 
 
 @require_safe
-@instructor_required
-def item_analysis(request: HttpRequest, course: str) -> HttpResponse:
-    course = get_object_or_404(Course.objects.live(), key=course)
+@course_staff_required
+def item_analysis(request: HttpRequest, course: Course) -> HttpResponse:
     items, facts = selectors.course_statistics(course=course)
     for item in items:
         total = sum(count for _, count in item.distribution) or 1
@@ -52,10 +45,9 @@ def item_analysis(request: HttpRequest, course: str) -> HttpResponse:
 
 
 @require_safe
-@instructor_required
-def course_runs(request: HttpRequest, course: str) -> HttpResponse:
+@course_staff_required
+def course_runs(request: HttpRequest, course: Course) -> HttpResponse:
     """The lab runs learners started from the course's lessons, newest first."""
-    course = get_object_or_404(Course.objects.live(), key=course)
     runs = lab_selectors.course_runs(course=course)[:200]
     context = {"course": course, "runs": [(run, run_label(run)) for run in runs]}
     # What the sandbox's latest pong said it cannot give a run here (no landlock, no cgroups…).

@@ -1,11 +1,12 @@
 from django.contrib import admin
 
 from cards.models import Card, Note
-from gradlab.admin import ModelAdmin
+from courses.admin import CourseScoped, CourseScopedAdmin
 
 
-class CardInline(admin.TabularInline):
+class CardInline(CourseScoped, admin.TabularInline):
     model = Card
+    course_path = "note__course"
     fields = ("ordinal", "retired_at")
     readonly_fields = ("ordinal", "retired_at")
     extra = 0
@@ -13,7 +14,7 @@ class CardInline(admin.TabularInline):
 
 
 @admin.register(Note)
-class NoteAdmin(ModelAdmin):
+class NoteAdmin(CourseScopedAdmin):
     list_display = ("key", "type", "course", "fact", "retired_at")
     list_filter = ("course", "type", "retired_at")
     search_fields = ("key", "front_de", "front_en", "back_de", "back_en", "text_de", "text_en")

@@ -152,3 +152,25 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} finished {self.lesson_id}"
+
+
+class CourseStaff(models.Model):
+    """Who authors a course: owners change its staff, editors its content."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("owner")
+        EDITOR = "editor", _("editor")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_roles")
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices)
+    added_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        ordering = ["course", "-role", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["course", "user"], name="course_staff_once")]
+        verbose_name = _("course staff member")
+        verbose_name_plural = _("course staff")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.course_id}"

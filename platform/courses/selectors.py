@@ -1,14 +1,21 @@
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 
 from courses.content.model import LANGUAGES, CourseContent, LessonContent
 from courses.content.schema import CourseFile, FactEntry, LessonFile, SourceEntry
-from courses.models import Course, Fact, Lesson, LessonProgress, Source
+from courses.models import Course, CourseStaff, Fact, Lesson, LessonProgress, Source
 
 
 def course_list() -> QuerySet[Course]:
-    return Course.objects.live().annotate(
-        lesson_count=Count("lessons", filter=Q(lessons__retired_at__isnull=True), distinct=True),
-        fact_count=Count("facts", filter=Q(facts__retired_at__isnull=True), distinct=True),
+    """The courses learners see: live ones with at least one lesson (a new, empty course
+    stays off the list until its staff have written one)."""
+    return (
+        Course.objects.live()
+        .annotate(
+            lesson_count=Count("lessons", filter=Q(lessons__retired_at__isnull=True), distinct=True),
+            fact_count=Count("facts", filter=Q(facts__retired_at__isnull=True), distinct=True),
+        )
+        .filter(lesson_count__gt=0)
     )
 
 
@@ -95,3 +102,33 @@ def course_content(*, course: Course) -> CourseContent:
         }
     )
     return CourseContent(key=course.key, meta=meta, sources=sources, lessons=lessons)
+
+
+Role = CourseStaff.Role
+
+
+def authored_courses(*, user, role: str = Role.EDITOR) -> QuerySet[Course]:
+    """The courses this user may author with at least `role` (an owner may do all an editor
+    may), retired ones included, each with its `staff_role` (None for an admin who is not
+    on its staff). Admins (superusers) author every course, as owners."""
+    if not user.is_authenticated or not user.is_active:
+        return Course.objects.none()
+    own_role = CourseStaff.objects.filter(course=OuterRef("pk"), user=user).values("role")[:1]
+    courses = Course.objects.annotate(staff_role=Subquery(own_role))
+    if user.is_superuser:
+        return courses
+    roles = [Role.OWNER] if role == Role.OWNER else [Role.OWNER, Role.EDITOR]
+    return courses.filter(staff__user=user, staff__role__in=roles)
+
+
+def authored_course(*, user, key: str, role: str = Role.EDITOR) -> Course:
+    """A live course this user may author with `role`; Http404 alike for one that does not
+    exist and one of someone else, so that nobody learns which other courses there are."""
+    course = authored_courses(user=user, role=role).filter(key=key, retired_at__isnull=True).first()
+    if course is None:
+        raise Http404("no such course")
+    return course
+
+
+def course_staff(*, course: Course) -> QuerySet[CourseStaff]:
+    return course.staff.select_related("user").order_by("-role", "user__username")

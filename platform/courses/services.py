@@ -1,15 +1,18 @@
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.services import user_make_instructor
 from cards.content import attach_card_content
 from cards.services import card_content_load, learner_cards_activate
 from courses.content.model import LANGUAGES, CourseContent
 from courses.content.reader import read_content
 from courses.content.writer import write_course
 from courses.loading import LoadReport, links_set, upsert
-from courses.models import Course, Fact, FactSource, Lesson, LessonProgress, Source
+from courses.models import Course, CourseStaff, Fact, FactSource, Lesson, LessonProgress, Source
 from courses.selectors import course_content
 from quizzes.content import attach_quiz_content
 from quizzes.services import quiz_content_load
@@ -156,3 +159,79 @@ def lesson_progress_set(*, user, lesson: Lesson, done: bool) -> None:
         LessonProgress.objects.get_or_create(user=user, lesson=lesson, defaults={"completed_at": timezone.now()})
     else:
         LessonProgress.objects.filter(user=user, lesson=lesson).delete()
+
+
+@transaction.atomic
+def course_create(*, key: str, title_de: str, title_en: str, summary_de: str, summary_en: str, owner, now) -> Course:
+    """A new, empty course, owned by whoever created it. It has no lessons, so learners do
+    not see it listed until its staff write one."""
+    course = Course(key=key, title_de=title_de, title_en=title_en, summary_de=summary_de, summary_en=summary_en)
+    course.full_clean()
+    course.save()
+    CourseStaff.objects.create(course=course, user=owner, role=CourseStaff.Role.OWNER, added_at=now)
+    return course
+
+
+def _name(user) -> str:
+    return user.username
+
+
+def _owners_locked(course: Course) -> int:
+    # Locks the owners' rows, so two owners who remove each other at once cannot both succeed.
+    return len(list(course.staff.select_for_update().filter(role=CourseStaff.Role.OWNER).values_list("pk", flat=True)))
+
+
+@transaction.atomic
+def course_staff_add(*, course: Course, user, role: str, now) -> CourseStaff:
+    """Adds `user` to the course's staff; they become an instructor (the Instructors group and
+    the admin) so that they can author it. Someone already on the staff is refused: their
+    role is changed with course_staff_set_role."""
+    current = course.staff.filter(user=user).first()
+    if current is not None:
+        raise ValidationError(
+            {
+                "who": _("%(user)s is already on this course's staff (as %(role)s).")
+                % {"user": _name(user), "role": current.get_role_display()}
+            },
+            code="already_staff",
+        )
+    if not user.is_active:
+        raise ValidationError(
+            {"who": _("The account %(user)s is switched off or not confirmed yet.") % {"user": _name(user)}},
+            code="inactive",
+        )
+    user_make_instructor(user=user)
+    return CourseStaff.objects.create(course=course, user=user, role=role, added_at=now)
+
+
+@transaction.atomic
+def course_staff_set_role(*, course: Course, user, role: str) -> CourseStaff:
+    """Changes a staff member's role; the last owner cannot become an editor."""
+    member = course.staff.select_for_update().filter(user=user).first()
+    if member is None:
+        raise ValidationError(_("%(user)s is not on this course's staff.") % {"user": _name(user)}, code="not_staff")
+    if member.role == CourseStaff.Role.OWNER and role != CourseStaff.Role.OWNER and _owners_locked(course) <= 1:
+        raise ValidationError(
+            _("%(user)s is the course's last owner: make someone else an owner first.") % {"user": _name(user)},
+            code="last_owner",
+        )
+    member.role = role
+    member.save(update_fields=["role"])
+    return member
+
+
+@transaction.atomic
+def course_staff_remove(*, course: Course, user) -> CourseStaff:
+    """Takes `user` off the course's staff; the last owner stays. Their Instructors group
+    membership stays too: it may serve other courses, and only an admin takes it away."""
+    member = course.staff.select_for_update().filter(user=user).first()
+    if member is None:
+        raise ValidationError(_("%(user)s is not on this course's staff.") % {"user": _name(user)}, code="not_staff")
+    if member.role == CourseStaff.Role.OWNER and _owners_locked(course) <= 1:
+        raise ValidationError(
+            _("%(user)s is the course's last owner and cannot be removed: make someone else an owner first.")
+            % {"user": _name(user)},
+            code="last_owner",
+        )
+    member.delete()
+    return member

@@ -28,6 +28,13 @@ def env_str(name: str, default: str = "") -> str:
     return default if raw is None else raw
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = _raw(name)
     if raw is None:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
+from courses.selectors import authored_courses
 from lab.models import ExperimentRun, RunEvent, ServiceHeartbeat
 from quizzes.models import Question
 from sandbox import presets
@@ -16,11 +17,11 @@ Status = ExperimentRun.Status
 
 
 def runs_visible_to(*, user) -> QuerySet[ExperimentRun]:
-    """A learner sees their own runs; an instructor also the runs started from a course."""
+    """A learner sees their own runs; a course's staff also the runs started from it."""
     if not user.is_authenticated:
         return ExperimentRun.objects.none()
     if user.is_instructor:
-        return ExperimentRun.objects.filter(Q(owner=user) | Q(course__isnull=False))
+        return ExperimentRun.objects.filter(Q(owner=user) | Q(course__in=authored_courses(user=user).values("pk")))
     return ExperimentRun.objects.filter(owner=user)
 
 

@@ -4,6 +4,7 @@ from cards.models import Card
 from courses.models import Course
 from courses.services import content_load
 from tests.cards.card_files import write_card_course
+from tests.conftest import make_staff
 
 
 @pytest.fixture
@@ -16,3 +17,11 @@ def card_course(db, tmp_path) -> Course:
 @pytest.fixture
 def cards(card_course) -> list[Card]:
     return list(Card.objects.filter(note__course=card_course).order_by("note__position", "ordinal"))
+
+
+@pytest.fixture
+def instructor(instructor, request):
+    """Ines also owns the small card course, in the tests that load it."""
+    if "card_course" in request.fixturenames:
+        make_staff(instructor, request.getfixturevalue("card_course"))
+    return instructor

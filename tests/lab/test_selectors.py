@@ -7,9 +7,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.services import user_make_instructor
 from lab import selectors
 from lab.models import ExperimentRun, RunEvent
 from sandbox.spec import spec_validate
+from tests.factories import UserFactory
 from tests.lab.conftest import SMALL, fake_result, finish_run
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +61,14 @@ def test_it_shows_an_instructor_a_run_started_from_a_course(learner, instructor,
     run = create_run(learner, course=course)
 
     assert selectors.run_for_viewer(user=instructor, run_id=run.id) == run
+
+
+def test_it_hides_a_run_of_a_course_from_an_instructor_of_another_course(learner, create_run, course):
+    run = create_run(learner, course=course)
+    stranger = user_make_instructor(user=UserFactory(username="bruno"))
+
+    with pytest.raises(Http404):
+        selectors.run_for_viewer(user=stranger, run_id=run.id)
 
 
 def test_it_hides_a_learners_private_run_from_an_instructor(learner, instructor, create_run):

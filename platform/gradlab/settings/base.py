@@ -7,7 +7,7 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from gradlab.env import env_bool, env_float, env_int, env_list, env_str
+from gradlab.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 PLATFORM_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = PLATFORM_DIR.parent
@@ -172,6 +172,10 @@ USE_TZ = True
 # Flashcards: py-fsrs spreads intervals a little at random so that cards learned together
 # do not stay together; tests turn it off to compare with py-fsrs step by step.
 CARDS_FSRS_FUZZING = env_bool("CARDS_FSRS_FUZZING", True)
+
+# Who may create a new course in the browser (/author/new/): "instructors" (every member of
+# the Instructors group, and admins) or "admins" (superusers only). The creator owns it.
+AUTHORING_COURSE_CREATORS = env_choice("AUTHORING_COURSE_CREATORS", "instructors", ("instructors", "admins"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -286,7 +286,7 @@ def run(args: list[str]) -> int:
     manage("compile_catalogs")
     manage("migrate", "--no-input", "-v", "0")
     manage("collectstatic", "--no-input", "-v", "0")
-    manage("load_content")
+    manage("load_content", "--new-only")  # never overwrites: the database holds a course once imported
     manage("ensure_demo_accounts")
     var = Path(os.environ.get("GRADLAB_VAR_DIR", ROOT / "var"))
     socket_path = Path(os.environ.get("LAB_SANDBOX_SOCKET", var / "sandbox.sock"))

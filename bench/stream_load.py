@@ -200,7 +200,7 @@ def measure(arguments) -> int:
 
     from accounts.models import User
     from courses.models import Lesson
-    from courses.services import content_load
+    from authoring.bundles import content_load
     from lab import services
 
     if arguments.backend == "postgres":

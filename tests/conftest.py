@@ -9,7 +9,7 @@ from django.conf import settings
 
 from accounts.services import user_make_instructor
 from courses.models import Course
-from courses.services import content_load
+from authoring.bundles import content_load
 from sandbox import client
 from tests.factories import UserFactory
 

@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class CardsConfig(AppConfig):
     name = "cards"
     verbose_name = _("Flashcards")
+
+    def ready(self) -> None:
+        from cards import content, services
+        from courses.content import parts
+
+        parts.register(
+            parts.ContentPart(
+                name="cards",
+                read=content.content_read,
+                files=content.content_files,
+                load=services.card_content_load,
+                attach=content.attach_card_content,
+                lesson_files=(content.CARDS_FILE,),
+                tags=lambda: content.CARD_TYPES,
+            )
+        )

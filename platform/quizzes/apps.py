@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class QuizzesConfig(AppConfig):
     name = "quizzes"
     verbose_name = _("Quizzes")
+
+    def ready(self) -> None:
+        from courses.content import parts
+        from quizzes import content, services
+
+        parts.register(
+            parts.ContentPart(
+                name="quizzes",
+                read=content.content_read,
+                files=content.content_files,
+                load=services.quiz_content_load,
+                attach=content.attach_quiz_content,
+                lesson_files=(content.QUESTIONS_FILE,),
+                course_files=(content.QUIZZES_FILE,),
+                tags=content.question_types,
+            )
+        )

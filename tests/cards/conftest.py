@@ -2,7 +2,7 @@ import pytest
 
 from cards.models import Card
 from courses.models import Course
-from courses.services import content_load
+from authoring.bundles import content_load
 from tests.cards.card_files import write_card_course
 
 

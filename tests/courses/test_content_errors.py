@@ -4,7 +4,7 @@ import pytest
 
 from courses.content.errors import ContentError
 from courses.models import Course, Fact, Lesson
-from courses.services import content_load
+from authoring.bundles import content_load
 from tests.courses.content_files import COURSE_YAML, edit, write_test_course
 
 FIRST = "lessons/first/lesson.yaml"

@@ -36,7 +36,7 @@ from cards import services as card_services
 from cards.export import CSV_COLUMNS
 from cards.models import Card, ReviewLog
 from courses.models import Course, Lesson
-from courses.services import content_load
+from authoring.bundles import content_load
 from lab import services as lab_services
 from lab.models import ExperimentRun
 from quizzes import services as quiz_services

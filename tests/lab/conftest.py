@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from courses.services import content_load
+from authoring.bundles import content_load
 from lab import services
 from lab.models import ExperimentRun, RunEvent
 from sandbox import presets

@@ -3,7 +3,7 @@
 import pytest
 
 from courses.content.errors import ContentError
-from courses.services import content_load
+from authoring.bundles import content_load
 from lab import services
 from lab.models import ExperimentRun, Prediction
 from quizzes.models import Question, Quiz

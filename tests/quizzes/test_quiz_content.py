@@ -3,7 +3,7 @@
 import pytest
 
 from courses.content.errors import ContentError
-from courses.services import content_dump, content_load
+from authoring.bundles import content_dump, content_load
 from quizzes.models import Question, Quiz
 from tests.courses.content_files import edit
 from tests.quizzes.quiz_files import write_quiz_course

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 
 from accounts.services import user_make_instructor
-from courses.models import Course
 from authoring.bundles import content_load
+from courses.models import Course
 from sandbox import client
 from tests.factories import UserFactory
 

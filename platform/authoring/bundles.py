@@ -122,9 +122,8 @@ def _conflict(course: Course, incoming: dict[str, str]) -> str | None:
     if record.files == current:
         return None  # nothing changed in the database since the last import: the files may update it
     when = timezone.localtime(record.imported_at).strftime("%Y-%m-%d %H:%M")
-    return (
-        f"the course {key!r} was changed in the database since its last import ({when}):\n"
-        + _diff(key, record.files, current, was="last import", now="database")
+    return f"the course {key!r} was changed in the database since its last import ({when}):\n" + _diff(
+        key, record.files, current, was="last import", now="database"
     )
 
 
@@ -229,11 +228,15 @@ def _entries(bundle: zipfile.ZipFile, name: str) -> tuple[str | None, list[_Entr
     problems: list[Problem] = []
 
     def problem(entry: str, message: str) -> None:
-        problems.append(Problem(file=Path(name) / entry if entry else Path(name), line=None, field=None, message=message))
+        problems.append(
+            Problem(file=Path(name) / entry if entry else Path(name), line=None, field=None, message=message)
+        )
 
     infos = bundle.infolist()
     if len(infos) > MAX_ENTRIES:
-        raise ContentError([Problem(Path(name), None, None, f"{len(infos)} entries: a bundle holds at most {MAX_ENTRIES}")])
+        raise ContentError(
+            [Problem(Path(name), None, None, f"{len(infos)} entries: a bundle holds at most {MAX_ENTRIES}")]
+        )
     keys, entries, seen, total = set(), [], set(), 0
     for info in infos:
         raw = info.filename
@@ -283,7 +286,16 @@ def _entries(bundle: zipfile.ZipFile, name: str) -> tuple[str | None, list[_Entr
         raise ContentError(problems)
     key = next(iter(keys))
     if not re.fullmatch(SLUG, key):
-        raise ContentError([Problem(Path(name) / key, None, None, "the folder name is the course key: use lowercase letters, digits and hyphens")])
+        raise ContentError(
+            [
+                Problem(
+                    Path(name) / key,
+                    None,
+                    None,
+                    "the folder name is the course key: use lowercase letters, digits and hyphens",
+                )
+            ]
+        )
     return key, entries
 
 

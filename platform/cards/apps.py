@@ -7,7 +7,8 @@ class CardsConfig(AppConfig):
     verbose_name = _("Flashcards")
 
     def ready(self) -> None:
-        from cards import content, services
+        from cards import content, panels, services
+        from courses import panels as page_panels
         from courses.content import parts
 
         parts.register(
@@ -21,3 +22,4 @@ class CardsConfig(AppConfig):
                 tags=lambda: content.CARD_TYPES,
             )
         )
+        page_panels.register(page_panels.Panel(page_panels.COURSE, "cards/panels/course.html", panels.course_panel, 10))

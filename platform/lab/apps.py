@@ -7,6 +7,8 @@ class LabConfig(AppConfig):
     verbose_name = _("Lab")
 
     def ready(self) -> None:
-        from lab import content
+        from courses import panels as page_panels
+        from lab import content, panels
 
         content.register()  # prediction questions, read with the quizzes' questions
+        page_panels.register(page_panels.Panel(page_panels.LESSON, "lab/panels/lesson.html", panels.lesson_panel, 10))

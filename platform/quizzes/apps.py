@@ -7,8 +7,9 @@ class QuizzesConfig(AppConfig):
     verbose_name = _("Quizzes")
 
     def ready(self) -> None:
+        from courses import panels as page_panels
         from courses.content import parts
-        from quizzes import content, services
+        from quizzes import content, panels, services
 
         parts.register(
             parts.ContentPart(
@@ -21,4 +22,10 @@ class QuizzesConfig(AppConfig):
                 course_files=(content.QUIZZES_FILE,),
                 tags=content.question_types,
             )
+        )
+        page_panels.register(
+            page_panels.Panel(page_panels.COURSE, "quizzes/panels/course.html", panels.course_panel, 20)
+        )
+        page_panels.register(
+            page_panels.Panel(page_panels.LESSON, "quizzes/panels/lesson.html", panels.lesson_panel, 20)
         )

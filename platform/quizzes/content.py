@@ -232,9 +232,7 @@ def _check_question_markdown(reader: Reader, part: FilePart, index: int, questio
 def _check_quizzes(reader: Reader, course: CourseContent, question_keys: dict[str, Any]) -> None:
     lessons = {lesson.key for lesson in course.lessons}
     facts = {fact.key for lesson in course.lessons for fact in lesson.meta.facts}
-    elsewhere = {
-        q.key: q.type for lesson in course.lessons for q in questions_of(lesson) if q.type in _not_in_quizzes
-    }
+    elsewhere = {q.key: q.type for lesson in course.lessons for q in questions_of(lesson) if q.type in _not_in_quizzes}
     part = course.part(QUIZZES)
     seen: set[str] = set()
     for index, quiz in enumerate(part.entries):

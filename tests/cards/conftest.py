@@ -1,8 +1,8 @@
 import pytest
 
+from authoring.bundles import content_load
 from cards.models import Card
 from courses.models import Course
-from authoring.bundles import content_load
 from tests.cards.card_files import write_card_course
 
 

@@ -3,10 +3,10 @@ import shutil
 import pytest
 from django.conf import settings
 
+from authoring.bundles import content_dump, content_load
 from cards.models import Note
 from courses.content.errors import ContentError
 from courses.models import Course, Fact, Lesson, LessonProgress, Source
-from authoring.bundles import content_dump, content_load
 from courses.services import lesson_progress_set
 from quizzes.models import Question, Quiz
 from tests.courses.content_files import edit, write_test_course

@@ -2,8 +2,8 @@
 
 import pytest
 
-from courses.content.errors import ContentError
 from authoring.bundles import content_load
+from courses.content.errors import ContentError
 from lab import services
 from lab.models import ExperimentRun, Prediction
 from quizzes.models import Question, Quiz

@@ -7,8 +7,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from courses.content.errors import ContentError, Problem, shown
 from courses.content import parts
+from courses.content.errors import ContentError, Problem, shown
 from courses.content.model import LANGUAGES, CourseContent, LessonContent
 from courses.content.schema import SLUG, CourseFile, LessonFile, SourceEntry
 from courses.content.yaml_io import DuplicateKey, line_for, parse_yaml

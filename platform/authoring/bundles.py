@@ -228,9 +228,8 @@ def _entries(bundle: zipfile.ZipFile, name: str) -> tuple[str | None, list[_Entr
     problems: list[Problem] = []
 
     def problem(entry: str, message: str) -> None:
-        problems.append(
-            Problem(file=Path(name) / entry if entry else Path(name), line=None, field=None, message=message)
-        )
+        # The entry's name as the bundle holds it (a Path would resolve its '..'), in the field's place.
+        problems.append(Problem(file=Path(name), line=None, field=entry or None, message=message))
 
     infos = bundle.infolist()
     if len(infos) > MAX_ENTRIES:
@@ -286,27 +285,19 @@ def _entries(bundle: zipfile.ZipFile, name: str) -> tuple[str | None, list[_Entr
         raise ContentError(problems)
     key = next(iter(keys))
     if not re.fullmatch(SLUG, key):
-        raise ContentError(
-            [
-                Problem(
-                    Path(name) / key,
-                    None,
-                    None,
-                    "the folder name is the course key: use lowercase letters, digits and hyphens",
-                )
-            ]
-        )
+        message = "the folder name is the course key: use lowercase letters, digits and hyphens"
+        raise ContentError([Problem(Path(name), None, f"{key}/", message)])
     return key, entries
 
 
 def _read_capped(bundle: zipfile.ZipFile, entry: _Entry, name: str) -> bytes:
-    """The entry's bytes, never more than its header promised (nor than the cap)."""
+    """The entry's bytes, never more than its header promised (nor than the cap). zipfile
+    stops at the header's size and checks the CRC; this holds whatever the module does."""
     limit = min(entry.info.file_size, MAX_FILE_BYTES)
     with bundle.open(entry.info) as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        where = Path(name) / entry.info.filename
-        raise ContentError([Problem(where, None, None, "the entry is larger than its header says: refused")])
+        raise ContentError([Problem(Path(name), None, entry.info.filename, "larger than its header says: refused")])
     return data
 
 

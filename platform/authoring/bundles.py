@@ -241,8 +241,11 @@ def _entries(bundle: zipfile.ZipFile, name: str) -> tuple[str | None, list[_Entr
         raw = info.filename
         path = PurePosixPath(raw)
         mode = info.external_attr >> 16
-        if raw.startswith("/") or "\\" in raw or (len(raw) > 1 and raw[1] == ":"):
+        if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
             problem(raw, "an absolute path: a bundle holds paths inside its course folder only")
+            continue
+        if "\\" in raw:
+            problem(raw, "a backslash in the path: a bundle's paths are written with /")
             continue
         if any(part in ("..", ".", "") for part in raw.rstrip("/").split("/")):
             problem(raw, "a path with '..', '.' or an empty part: a bundle holds plain paths inside its course folder")

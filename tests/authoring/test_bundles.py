@@ -181,7 +181,7 @@ BAD_BUNDLES = {
     ),
     "a Windows path": (
         lambda files: files.update({"test-course\\..\\evil": b"x"}),
-        "an absolute path",
+        "bundle.zip: test-course\\..\\evil: a backslash in the path",
     ),
     "a file outside the course folder": (
         lambda files: files.update({"course.yaml": b"x"}),

@@ -116,7 +116,7 @@ def main() -> None:
     old = runner.setup_databases()
     try:
         from accounts.services import user_make_instructor
-        from courses.services import content_load
+        from authoring.bundles import content_load
         from quizzes.models import Response
         from tests.factories import UserFactory
 

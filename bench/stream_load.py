@@ -199,8 +199,8 @@ def measure(arguments) -> int:
     from django.test import Client
 
     from accounts.models import User
+    from authoring.bundles import content_load
     from courses.models import Lesson
-    from courses.services import content_load
     from lab import services
 
     if arguments.backend == "postgres":

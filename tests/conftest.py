@@ -9,8 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.services import user_make_instructor
+from authoring.bundles import content_load
 from courses.models import Course, CourseStaff
-from courses.services import content_load
 from sandbox import client
 from tests.factories import UserFactory
 

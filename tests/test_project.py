@@ -1,7 +1,9 @@
 """Rules of the layout and the build that hold for the whole project."""
 
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import polib
@@ -34,6 +36,58 @@ def test_the_web_process_never_imports_torch():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
 
     assert result.stdout.strip() == "False"
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """import-linter on the tree at `root`, as `python3 dev.py test` runs it."""
+    command = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"]
+    environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{root / 'platform'}:{root}"}
+    return subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
+
+
+def test_the_layers_are_import_linter_contracts_and_they_hold():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contracts = {contract["name"]: contract for contract in config["contracts"]}
+    base = next(contract for contract in contracts.values() if contract.get("source_modules") == ["courses"])
+    assert set(base["forbidden_modules"]) == {"quizzes", "cards", "lab", "authoring", "sandbox"}
+    layers = next(contract for contract in contracts.values() if contract["type"] == "layers")
+    assert layers["layers"] == ["authoring", "lab", "quizzes | cards", "courses", "accounts", "gradlab"]
+    sandbox = next(contract for contract in contracts.values() if contract.get("source_modules") == ["sandbox"])
+    assert "django" in sandbox["forbidden_modules"]
+    web = next(contract for contract in contracts.values() if "torch" in contract.get("forbidden_modules", []))
+    assert {"matplotlib", "sandbox.client"} <= set(web["forbidden_modules"])
+    worker = next(contract for contract in contracts.values() if contract["type"] == "protected")
+    assert {"lab.tasks", "lab.execution", "sandbox.client"} <= set(worker["protected_modules"])
+
+    result = lint_imports(ROOT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Contracts: {len(contracts)} kept, 0 broken." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("platform/courses/views.py", "from quizzes import selectors", "courses is not allowed to import quizzes"),
+        ("platform/quizzes/views.py", "from cards import models", "quizzes is not allowed to import cards"),
+        ("platform/lab/views.py", "from lab import execution", "- lab.views -> lab.execution"),
+        ("platform/cards/views.py", "import matplotlib", "cards is not allowed to import matplotlib"),
+        ("platform/lab/services.py", "from lab.tasks import run_experiment", "- lab.services -> lab.tasks"),
+        ("platform/courses/views.py", "from sandbox import client", "courses is not allowed to import sandbox"),
+        ("sandbox/spec.py", "import django", "sandbox is not allowed to import django"),
+    ],
+)
+def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, broken):
+    for name in ("platform", "sandbox"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "static", "locale"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    with (tmp_path / module).open("a") as file:
+        file.write(f"\n\ndef _forbidden():\n    {line}  # lazily, inside a function: seen all the same\n")
+
+    result = lint_imports(tmp_path)
+
+    assert result.returncode == 1
+    assert broken in result.stdout
 
 
 def test_the_german_catalog_is_complete():

@@ -44,8 +44,8 @@ def _imported_message(report) -> str:
         )
     )
     return _(
-        "Imported: %(counts)s. The cards are in the database only: run “python manage.py dump_content” to write "
-        "them back to the content files, before the next load_content retires them."
+        "Imported: %(counts)s. The database holds the course, so no later load_content overwrites them: "
+        "run “python manage.py dump_content” to write them to the content files too."
     ) % {"counts": counts}
 
 

@@ -1,15 +1,61 @@
-"""Card notes between their content files and the database (both directions)."""
+"""The flashcards' part of the content format: card notes (lessons/<key>/cards.yaml), their
+schema, reading and checks, and the way back from the database."""
 
 from __future__ import annotations
 
-from pydantic import TypeAdapter
+import re
+from typing import Annotated, Literal
 
-from courses.content.model import LANGUAGES, CourseContent
-from courses.content.reader import CLOZE_GAP
-from courses.content.schema import CardEntry
+from pydantic import Field, TypeAdapter
 
-_CARD = TypeAdapter(CardEntry)
+from courses.content.errors import shown
+from courses.content.model import LANGUAGES, CourseContent, FilePart, LessonContent
+from courses.content.reader import Reader, field_name
+from courses.content.schema import Slug, Strict, Translated
+from courses.content.yaml_io import dump_yaml, line_for
+
+CARDS_FILE = "cards.yaml"
+CARDS = "cards"  # the part's name in LessonContent.parts
+CLOZE_GAP = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+CARD_TYPES = ("basic", "reversed", "cloze")
+CARD_FIELDS_FIRST = ("key", "type", "fact")
 TEXT_FIELDS = ("front", "back", "text", "extra")
+
+
+class CardBase(Strict):
+    key: Slug
+    fact: Slug
+
+
+class BasicCard(CardBase):
+    type: Literal["basic"]
+    front: Translated
+    back: Translated
+
+
+class ReversedCard(CardBase):
+    """Two cards: front to back, and back to front."""
+
+    type: Literal["reversed"]
+    front: Translated
+    back: Translated
+
+
+class ClozeCard(CardBase):
+    """One card per {{…}} gap in the text; both languages have the same gaps."""
+
+    type: Literal["cloze"]
+    text: Translated
+    extra: Translated | None = None
+
+
+CardEntry = Annotated[BasicCard | ReversedCard | ClozeCard, Field(discriminator="type")]
+_CARD = TypeAdapter(CardEntry)
+_CARDS = TypeAdapter(list[CardEntry])
+
+
+def cards_of(lesson: LessonContent) -> list:
+    return lesson.part(CARDS).entries
 
 
 def card_count(entry) -> int:
@@ -31,6 +77,70 @@ def note_texts(entry) -> dict[str, str]:
     return values
 
 
+# ---------------------------------------------------------------- files -> content
+
+
+def content_read(reader: Reader, course: CourseContent) -> None:
+    for lesson in course.lessons:
+        file = lesson.file.parent / CARDS_FILE
+        if file.exists():
+            read = reader.read_yaml(file, _CARDS)
+            if read is not None:
+                lesson.parts[CARDS] = FilePart(entries=read[0], file=file, lines=read[1])
+    _check_cards(reader, course.lessons)
+
+
+def _check_cards(reader: Reader, lessons: list[LessonContent]) -> None:
+    facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
+    keys: dict[str, object] = {}
+    for lesson in lessons:
+        part = lesson.part(CARDS)
+        for index, card in enumerate(part.entries):
+
+            def problem(path: tuple, message: str, part=part, index=index) -> None:
+                here = (index, *path)
+                reader.problem(part.file, message, line=line_for(part.lines, here), field=field_name(here))
+
+            if card.key in keys:
+                problem(("key",), f"the card key {card.key!r} is also used in {shown(keys[card.key])}")
+            keys.setdefault(card.key, part.file)
+            if card.fact not in facts:
+                problem(("fact",), f"unknown fact {card.fact!r}: use a fact key of this course")
+            texts = ("front", "back") if card.type != "cloze" else ("text", "extra")
+            if card.type == "cloze":
+                gaps = {language: CLOZE_GAP.findall(getattr(card.text, language)) for language in LANGUAGES}
+                if not gaps["de"]:
+                    problem(("text", "de"), "a cloze card needs at least one {{gap}}")
+                elif len(gaps["de"]) != len(gaps["en"]):
+                    counts = f"the English text has {len(gaps['en'])} gaps, the German {len(gaps['de'])}"
+                    problem(("text", "en"), f"{counts}: they must match")
+                for language, found in gaps.items():
+                    if any(not gap.strip() or "{" in gap for gap in found):
+                        problem(("text", language), "a gap is empty or holds braces: write {{answer}}")
+            for name in texts:
+                reader.check_translated_markdown(part.file, part.lines, (index, name), getattr(card, name))
+
+
+# ---------------------------------------------------------------- content -> files
+
+
+def card_file_data(entry) -> dict:
+    dumped = entry.model_dump(exclude_none=True)
+    first = {name: dumped.pop(name) for name in CARD_FIELDS_FIRST}
+    return {**first, **dumped}
+
+
+def content_files(course: CourseContent) -> dict[str, str]:
+    return {
+        f"lessons/{lesson.key}/{CARDS_FILE}": dump_yaml([card_file_data(card) for card in cards])
+        for lesson in course.lessons
+        if (cards := cards_of(lesson))
+    }
+
+
+# ---------------------------------------------------------------- database -> content
+
+
 def card_entry(note) -> CardEntry:
     data = {"key": note.key, "type": note.type, "fact": note.fact.key}
     for name in TEXT_FIELDS:
@@ -44,4 +154,4 @@ def attach_card_content(content: CourseContent, course) -> None:
     lessons = {lesson.key: lesson for lesson in content.lessons}
     for note in course.card_notes.live().select_related("lesson", "fact").order_by("position"):
         if note.lesson.key in lessons:
-            lessons[note.lesson.key].cards.append(card_entry(note))
+            cards_of(lessons[note.lesson.key]).append(card_entry(note))

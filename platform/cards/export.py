@@ -28,9 +28,9 @@ from django.db.models import QuerySet
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from cards.content import CLOZE_GAP
 from cards.models import Note
 from cards.selectors import deck_cards
-from courses.content.reader import CLOZE_GAP
 from courses.markdown import sanitise
 from courses.models import Course
 from gradlab import csvfiles

@@ -20,10 +20,10 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 from pydantic import TypeAdapter, ValidationError
 
+from cards.content import CARD_TYPES, CLOZE_GAP, CardEntry
 from cards.export import CSV_COLUMNS
 from cards.services import learner_cards_activate, note_upsert
-from courses.content.reader import CARD_TYPES, CLOZE_GAP
-from courses.content.schema import SLUG, CardEntry
+from courses.content.schema import SLUG
 from courses.loading import LoadReport
 from courses.markdown import markdown_problems
 from courses.models import Course

@@ -10,8 +10,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cards.content import CLOZE_GAP
 from cards.models import Card, Note
-from courses.content.reader import CLOZE_GAP
 from courses.markdown import markdown_html
 
 HIDDEN = "[…]"

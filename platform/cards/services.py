@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from cards import scheduling
-from cards.content import card_count, note_texts
+from cards.content import card_count, cards_of, note_texts
 from cards.models import Card, Deck, LearnerCard, Note, ReviewLog, ReviewSettings
 from courses.content.model import CourseContent
 from courses.loading import LoadReport, upsert
@@ -28,7 +28,7 @@ def card_content_load(*, course: Course, content: CourseContent, report: LoadRep
     kept = []
     position = 0
     for lesson_content in content.lessons:
-        for entry in lesson_content.cards:
+        for entry in cards_of(lesson_content):
             values = {"lesson": lessons[lesson_content.key], "fact": facts[entry.fact], "position": position}
             note_upsert(course=course, entry=entry, values=values, report=report, now=now)
             position += 1

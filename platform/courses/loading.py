@@ -11,6 +11,8 @@ class LoadReport:
     updated: dict[str, list[str]] = field(default_factory=dict)  # label -> changed fields
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # courses an import replaced on purpose (--replace)
+    kept: list[str] = field(default_factory=list)  # courses left as the database holds them
 
     def record_update(self, label: str, fields: list[str]) -> None:
         if label in self.unchanged:

@@ -1,4 +1,5 @@
-from pathlib import Path
+"""Writes of courses: the core of a course's content (the orchestrator, authoring.bundles,
+loads the apps' parts after it), and a learner's progress."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -6,23 +7,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import user_make_instructor
-from cards.content import attach_card_content
-from cards.services import card_content_load, learner_cards_activate
 from courses.content.model import LANGUAGES, CourseContent
-from courses.content.reader import read_content
-from courses.content.writer import write_course
 from courses.loading import LoadReport, links_set, upsert
 from courses.models import Course, CourseStaff, Fact, FactSource, Lesson, LessonProgress, Source
-from courses.selectors import course_content
-from quizzes.content import attach_quiz_content
-from quizzes.services import quiz_content_load
 
 
 def _bilingual(prefix: str, text) -> dict[str, str]:
     return {f"{prefix}_{language}": getattr(text, language) if text else "" for language in LANGUAGES}
 
 
-def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
+def course_core_load(content: CourseContent, report: LoadReport, now) -> Course:
+    """Upsert the course, its sources, lessons and facts by stable key (inside the caller's transaction)."""
     meta = content.meta
     course = upsert(
         Course,
@@ -110,47 +105,7 @@ def _load_course(content: CourseContent, report: LoadReport, now) -> Course:
     for gone in course.sources.exclude(key__in=sources):
         report.removed.append(f"source {content.key}/{gone.key} (deleted)")
         gone.delete()
-    quiz_content_load(course=course, content=content, report=report, now=now)
-    card_content_load(course=course, content=content, report=report, now=now)
     return course
-
-
-@transaction.atomic
-def content_load(*, path: Path) -> LoadReport:
-    """Validate every file under `path`, then upsert by stable key, all or nothing.
-
-    `path` is a content folder (all its courses; a course missing from it is retired) or
-    one course's folder. Raises ContentError, having written nothing, if a file is bad.
-    """
-    courses = read_content(path)
-    report = LoadReport()
-    now = timezone.now()
-    for content in courses:
-        _load_course(content, report, now)
-    if not (path / "course.yaml").is_file():
-        for course in Course.objects.live().exclude(key__in=[content.key for content in courses]):
-            course.retired_at = now
-            course.save(update_fields=["retired_at"])
-            learner_cards_activate(course=course)
-            report.removed.append(f"course {course.key} (retired)")
-    return report
-
-
-def content_dump(*, path: Path, course_keys: list[str] | None = None) -> list[Path]:
-    """Write the live courses (or the named ones) as content files under `path`."""
-    courses = Course.objects.live()
-    if course_keys:
-        courses = courses.filter(key__in=course_keys)
-    contents = []
-    for course in courses:  # validate all first
-        content = course_content(course=course)
-        attach_quiz_content(content, course)
-        attach_card_content(content, course)
-        contents.append(content)
-    changed = []
-    for content in contents:
-        changed += write_course(content, path)
-    return changed
 
 
 @transaction.atomic

@@ -5,12 +5,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from cards.models import Card
 from courses import selectors, services
 from courses.models import Course, Lesson
-from courses.translation import current_language
-from lab import presentation as lab_presentation
-from quizzes import selectors as quiz_selectors
 
 
 def _live_lesson(course_key: str, lesson_key: str) -> Lesson:
@@ -36,11 +32,6 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     course = get_object_or_404(Course.objects.live(), key=course)
     lessons = list(selectors.course_lessons(course=course))
     done = selectors.lessons_done(user=request.user, course=course)
-    signed_in = request.user.is_authenticated
-    quizzes = list(quiz_selectors.quiz_list(course=course))
-    best = quiz_selectors.best_scores(user=request.user, course=course) if signed_in else {}
-    for quiz in quizzes:
-        quiz.best_percent = best.get(quiz.id)
     return TemplateResponse(
         request,
         "courses/course_detail.html",
@@ -51,13 +42,6 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
             "done_count": len(done),
             "percent_done": round(100 * len(done) / len(lessons)) if lessons else 0,
             "next_lesson": next((lesson for lesson in lessons if lesson.id not in done), None),
-            "quizzes": quizzes,
-            "card_count": Card.objects.live().filter(note__course=course, note__retired_at__isnull=True).count(),
-            "in_deck": signed_in and request.user.card_decks.filter(course=course).exists(),
-            "mastery": quiz_selectors.fact_mastery(user=request.user, course=course) if signed_in else [],
-            "missed_count": quiz_selectors.missed_questions(user=request.user, course=course).count()
-            if signed_in
-            else 0,
         },
     )
 
@@ -69,11 +53,7 @@ def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
         "course": lesson.course,
         "lesson": lesson,
         "facts": facts,
-        "experiments": lab_presentation.presets_for_lesson(
-            course=lesson.course.key, numbers={fact.number for fact in facts}, language=current_language()
-        ),
         "is_done": lesson.id in selectors.lessons_done(user=request.user, course=lesson.course),
-        "quiz": lesson.quizzes.live().first(),
         "previous": previous,
         "next": following,
     }

@@ -4,7 +4,7 @@ import socket
 
 from celery import shared_task
 
-from lab import services
+from lab import execution, services
 
 WORKER = f"{socket.gethostname()}"
 
@@ -14,7 +14,7 @@ def run_experiment(run_id: int) -> str | None:
     from celery import current_task
 
     worker = f"{current_task.request.hostname or WORKER}/{current_task.request.id}"
-    return services.run_execute(run_id=run_id, worker=worker)
+    return execution.run_execute(run_id=run_id, worker=worker)
 
 
 @shared_task(name="lab.tasks.reap_runs")

@@ -1,16 +1,300 @@
-"""Questions and quizzes between their content files and the database (both directions)."""
+"""The quizzes' part of the content format: questions (lessons/<key>/questions.yaml) and
+quizzes (quizzes.yaml), their schema, reading and checks, and the way back from the database.
+
+Question types are a registry: the quizzes app registers its own, and an app above it may
+add one (the lab adds `prediction`, see lab.content) from its AppConfig.ready().
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from courses.content.model import LANGUAGES, CourseContent
-from courses.content.schema import QuestionEntry, QuizEntry
-from courses.content.writer import QUESTION_FIELDS_FIRST
+from courses.content.errors import shown
+from courses.content.model import LANGUAGES, CourseContent, FilePart, LessonContent
+from courses.content.reader import Reader, field_name
+from courses.content.schema import Slug, Strict, Translated, TranslatedList
+from courses.content.yaml_io import dump_yaml, line_for
 
-_QUESTION = TypeAdapter(QuestionEntry)
+QUESTIONS_FILE = "questions.yaml"
+QUIZZES_FILE = "quizzes.yaml"
+QUESTIONS = "questions"  # the part's name in LessonContent.parts
+QUIZZES = "quizzes"  # ... and in CourseContent.parts
+QUESTION_FIELDS_FIRST = ("key", "type", "facts", "prompt", "explanation")
+
+
+class AcceptedAnswers(Strict):
+    de: TranslatedList
+    en: TranslatedList
+
+
+class Option(Strict):
+    key: Slug
+    text: Translated
+    correct: bool
+    feedback: Translated | None = None
+
+
+class OrderItem(Strict):
+    key: Slug
+    text: Translated
+
+
+class MatchPair(Strict):
+    key: Slug
+    left: Translated
+    right: Translated
+
+
+class QuestionBase(Strict):
+    key: Slug
+    facts: list[Slug] = Field(min_length=1)
+    prompt: Translated
+    explanation: Translated
+
+
+class SingleChoice(QuestionBase):
+    type: Literal["single"]
+    options: list[Option] = Field(min_length=2, max_length=12)
+
+
+class MultipleChoice(QuestionBase):
+    type: Literal["multiple"]
+    options: list[Option] = Field(min_length=2, max_length=12)
+
+
+class TrueFalse(QuestionBase):
+    type: Literal["true_false"]
+    answer: bool
+    if_true: Translated | None = None  # feedback for who answered "true"
+    if_false: Translated | None = None
+
+
+class ShortAnswer(QuestionBase):
+    type: Literal["short"]
+    accepted: AcceptedAnswers
+    if_wrong: Translated | None = None
+
+
+class Numeric(QuestionBase):
+    type: Literal["numeric"]
+    value: float
+    tolerance: float = Field(ge=0)
+    if_wrong: Translated | None = None
+
+
+class Ordering(QuestionBase):
+    type: Literal["ordering"]
+    items: list[OrderItem] = Field(min_length=2, max_length=10)
+
+
+class Matching(QuestionBase):
+    type: Literal["matching"]
+    pairs: list[MatchPair] = Field(min_length=2, max_length=10)
+
+
+class Pool(Strict):
+    size: int = Field(ge=1, le=100)
+    lessons: list[Slug] = Field(default_factory=list)
+    facts: list[Slug] = Field(default_factory=list)
+
+
+class QuizEntry(Strict):
+    key: Slug
+    title: Translated
+    lesson: Slug | None = None
+    questions: list[Slug] | None = None
+    pool: Pool | None = None
+
+
+# ---------------------------------------------------------------- the registry of question types
+
+_question_types: dict[str, type[QuestionBase]] = {}
+_not_in_quizzes: set[str] = set()
+
+
+def question_type_register(model: type[QuestionBase], *, in_quizzes: bool = True) -> None:
+    """Add a question type (a QuestionBase with a `type` Literal); `in_quizzes=False` for one
+    answered elsewhere (a prediction is answered in the lab), which no quiz may list."""
+    (tag,) = model.model_fields["type"].annotation.__args__
+    _question_types[tag] = model
+    if not in_quizzes:
+        _not_in_quizzes.add(tag)
+    _adapters.cache_clear()
+
+
+@cache
+def _adapters() -> tuple[TypeAdapter, TypeAdapter]:
+    types = tuple(_question_types.values())
+    entry = Annotated[types[0] if len(types) == 1 else _union(types), Field(discriminator="type")]
+    return TypeAdapter(entry), TypeAdapter(list[entry])
+
+
+def _union(types: tuple):
+    union = types[0]
+    for model in types[1:]:
+        union = union | model
+    return union
+
+
+for _model in (SingleChoice, MultipleChoice, TrueFalse, ShortAnswer, Numeric, Ordering, Matching):
+    question_type_register(_model)
+
+
+def question_types() -> tuple[str, ...]:
+    return tuple(_question_types)
+
+
+def question_validate(data: Any):
+    return _adapters()[0].validate_python(data)
+
+
+_QUIZZES = TypeAdapter(list[QuizEntry])
+
+
+# ---------------------------------------------------------------- files -> content
+
+
+def questions_of(lesson: LessonContent) -> list:
+    return lesson.part(QUESTIONS).entries
+
+
+def quizzes_of(course: CourseContent) -> list[QuizEntry]:
+    return course.part(QUIZZES).entries
+
+
+def content_read(reader: Reader, course: CourseContent) -> None:
+    """Read and check the questions of every lesson and the course's quizzes."""
+    for lesson in course.lessons:
+        file = lesson.file.parent / QUESTIONS_FILE
+        if file.exists():
+            read = reader.read_yaml(file, _adapters()[1])
+            if read is not None:
+                lesson.parts[QUESTIONS] = FilePart(entries=read[0], file=file, lines=read[1])
+    question_keys = _check_questions(reader, course.lessons)
+    file = course.folder / QUIZZES_FILE
+    if file.exists():
+        read = reader.read_yaml(file, _QUIZZES)
+        if read is not None:
+            course.parts[QUIZZES] = FilePart(entries=read[0], file=file, lines=read[1])
+            _check_quizzes(reader, course, question_keys)
+
+
+def _check_questions(reader: Reader, lessons: list[LessonContent]) -> dict[str, Any]:
+    """Cross-checks the schema cannot make; returns question key -> its file."""
+    facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
+    keys: dict[str, Any] = {}
+    for lesson in lessons:
+        part = lesson.part(QUESTIONS)
+        for index, question in enumerate(part.entries):
+
+            def problem(path: tuple, message: str, part=part, index=index) -> None:
+                here = (index, *path)
+                reader.problem(part.file, message, line=line_for(part.lines, here), field=field_name(here))
+
+            if question.key in keys:
+                problem(("key",), f"the question key {question.key!r} is also used in {shown(keys[question.key])}")
+            keys.setdefault(question.key, part.file)
+            for position, fact in enumerate(question.facts):
+                if fact not in facts:
+                    problem(("facts", position), f"unknown fact {fact!r}: use a fact key of this course")
+            for name in ("options", "items", "pairs"):
+                seen = set()
+                for position, entry in enumerate(getattr(question, name, None) or []):
+                    if entry.key in seen:
+                        problem((name, position, "key"), f"the key {entry.key!r} is used twice in this question")
+                    seen.add(entry.key)
+            options = getattr(question, "options", None) or []
+            correct = sum(option.correct for option in options)
+            if question.type == "single" and correct != 1:
+                problem(("options",), f"a single-choice question needs exactly one correct option, not {correct}")
+            if question.type == "multiple" and (correct == 0 or correct == len(options)):
+                problem(("options",), "a multiple-choice question needs at least one correct and one wrong option")
+            _check_question_markdown(reader, part, index, question)
+    return keys
+
+
+def _check_question_markdown(reader: Reader, part: FilePart, index: int, question) -> None:
+    texts = [(("prompt",), question.prompt), (("explanation",), question.explanation)]
+    for position, option in enumerate(getattr(question, "options", None) or []):
+        texts += [
+            (("options", position, "text"), option.text),
+            (("options", position, "feedback"), option.feedback),
+        ]
+    for name in ("if_true", "if_false", "if_wrong"):
+        texts.append(((name,), getattr(question, name, None)))
+    for path, value in texts:
+        reader.check_translated_markdown(part.file, part.lines, (index, *path), value)
+
+
+def _check_quizzes(reader: Reader, course: CourseContent, question_keys: dict[str, Any]) -> None:
+    lessons = {lesson.key for lesson in course.lessons}
+    facts = {fact.key for lesson in course.lessons for fact in lesson.meta.facts}
+    elsewhere = {q.key: q.type for lesson in course.lessons for q in questions_of(lesson) if q.type in _not_in_quizzes}
+    part = course.part(QUIZZES)
+    seen: set[str] = set()
+    for index, quiz in enumerate(part.entries):
+
+        def problem(path: tuple, message: str, index=index) -> None:
+            here = (index, *path)
+            reader.problem(part.file, message, line=line_for(part.lines, here), field=field_name(here))
+
+        if quiz.key in seen:
+            problem(("key",), f"the quiz key {quiz.key!r} is used twice")
+        seen.add(quiz.key)
+        if (quiz.questions is None) == (quiz.pool is None):
+            problem((), "a quiz needs either questions (a fixed list) or pool (drawn at random), not both")
+        if quiz.lesson is not None and quiz.lesson not in lessons:
+            problem(("lesson",), f"unknown lesson {quiz.lesson!r}")
+        for position, key in enumerate(quiz.questions or []):
+            if key not in question_keys:
+                problem(("questions", position), f"unknown question {key!r}")
+            elif key in elsewhere:
+                answered = "it is answered in the lab, not in a quiz" if elsewhere[key] == "prediction" else ""
+                problem(("questions", position), f"{key!r} is a {elsewhere[key]}: {answered or 'no quiz may list it'}")
+            elif key in (quiz.questions or [])[:position]:
+                problem(("questions", position), f"the question {key!r} is listed twice")
+        if quiz.questions == []:
+            problem(("questions",), "the list of questions is empty")
+        if quiz.pool is not None:
+            for position, key in enumerate(quiz.pool.lessons):
+                if key not in lessons:
+                    problem(("pool", "lessons", position), f"unknown lesson {key!r}")
+            for position, key in enumerate(quiz.pool.facts):
+                if key not in facts:
+                    problem(("pool", "facts", position), f"unknown fact {key!r}")
+
+
+# ---------------------------------------------------------------- content -> files
+
+
+def question_file_data(entry) -> dict:
+    """The canonical order in the file: the fields every question has, then its type's own."""
+    dumped = entry.model_dump(exclude_none=True)
+    first = {name: dumped.pop(name) for name in QUESTION_FIELDS_FIRST}
+    return {**first, **dumped}
+
+
+def quiz_file_data(entry: QuizEntry) -> dict:
+    data = entry.model_dump(exclude_none=True)
+    if "pool" in data:
+        data["pool"] = {name: value for name, value in data["pool"].items() if value != []}
+    return data
+
+
+def content_files(course: CourseContent) -> dict[str, str]:
+    files = {}
+    for lesson in course.lessons:
+        if questions := questions_of(lesson):
+            files[f"lessons/{lesson.key}/{QUESTIONS_FILE}"] = dump_yaml([question_file_data(q) for q in questions])
+    if quizzes := quizzes_of(course):
+        files[QUIZZES_FILE] = dump_yaml([quiz_file_data(quiz) for quiz in quizzes])
+    return files
+
+
+# ---------------------------------------------------------------- database -> content
 
 
 def question_data(entry) -> dict[str, Any]:
@@ -18,9 +302,9 @@ def question_data(entry) -> dict[str, Any]:
     return entry.model_dump(exclude=set(QUESTION_FIELDS_FIRST), exclude_none=True)
 
 
-def question_entry(question) -> QuestionEntry:
+def question_entry(question):
     """A stored question as its content file holds it."""
-    return _QUESTION.validate_python(
+    return question_validate(
         {
             "key": question.key,
             "type": question.type,
@@ -52,5 +336,5 @@ def attach_quiz_content(content: CourseContent, course) -> None:
     questions = course.questions.live().select_related("lesson").prefetch_related("facts").order_by("position")
     for question in questions:
         if question.lesson.key in lessons:
-            lessons[question.lesson.key].questions.append(question_entry(question))
-    content.quizzes = [quiz_entry(quiz) for quiz in course.quizzes.live().select_related("lesson")]
+            questions_of(lessons[question.lesson.key]).append(question_entry(question))
+    content.part(QUIZZES).entries = [quiz_entry(quiz) for quiz in course.quizzes.live().select_related("lesson")]

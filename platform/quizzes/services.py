@@ -15,7 +15,7 @@ from courses.content.yaml_io import line_for
 from courses.loading import LoadReport, links_set, upsert
 from courses.models import Course
 from quizzes import grading
-from quizzes.content import question_data
+from quizzes.content import QUIZZES, question_data, questions_of, quizzes_of
 from quizzes.models import Attempt, Question, QuestionFact, Quiz, QuizQuestion, Response
 from quizzes.selectors import missed_questions, pool_candidates
 
@@ -27,14 +27,14 @@ def _bilingual(prefix: str, text) -> dict[str, str]:
 def quiz_content_load(*, course: Course, content: CourseContent, report: LoadReport, now) -> None:
     """Upsert the course's questions and quizzes by key; retire what left the files.
 
-    Runs inside content_load's transaction, so the whole course loads all or nothing.
+    Runs inside the orchestrator's transaction (authoring.bundles), so the whole course loads all or nothing.
     """
     lessons = {lesson.key: lesson for lesson in course.lessons.all()}
     facts = {fact.key: fact for fact in course.facts.all()}
     questions = {}
     position = 0
     for lesson_content in content.lessons:
-        for entry in lesson_content.questions:
+        for entry in questions_of(lesson_content):
             label = f"question {course.key}/{entry.key}"
             question = upsert(
                 Question,
@@ -74,17 +74,17 @@ def _load_quizzes(course, content, questions, lessons, report, now) -> None:
     taken = dict(Quiz.objects.exclude(course=course).values_list("key", "course__key"))
     problems = [
         Problem(
-            file=content.quizzes_file,
-            line=line_for(content.quizzes_lines, (index, "key")),
+            file=content.part(QUIZZES).file,
+            line=line_for(content.part(QUIZZES).lines, (index, "key")),
             field=f"[{index}].key",
             message=f"the quiz key {entry.key!r} belongs to the course {taken[entry.key]!r}: quiz keys are unique",
         )
-        for index, entry in enumerate(content.quizzes)
+        for index, entry in enumerate(quizzes_of(content))
         if entry.key in taken
     ]
     if problems:
         raise ContentError(problems)
-    for position, entry in enumerate(content.quizzes):
+    for position, entry in enumerate(quizzes_of(content)):
         label = f"quiz {entry.key}"
         pool = entry.pool
         quiz = upsert(
@@ -113,7 +113,7 @@ def _load_quizzes(course, content, questions, lessons, report, now) -> None:
             label=label,
             report=report,
         )
-    for quiz in course.quizzes.live().exclude(key__in=[entry.key for entry in content.quizzes]):
+    for quiz in course.quizzes.live().exclude(key__in=[entry.key for entry in quizzes_of(content)]):
         quiz.retired_at = now
         quiz.save(update_fields=["retired_at"])
         report.removed.append(f"quiz {quiz.key} (retired)")

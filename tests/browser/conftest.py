@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from courses.services import content_load
+from authoring.bundles import content_load
 from tests.conftest import skip_unless_available
 
 CHROMIUM = "/usr/bin/chromium"

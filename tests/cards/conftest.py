@@ -1,8 +1,8 @@
 import pytest
 
+from authoring.bundles import content_load
 from cards.models import Card
 from courses.models import Course
-from courses.services import content_load
 from tests.cards.card_files import write_card_course
 from tests.conftest import make_staff
 

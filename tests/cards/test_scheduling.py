@@ -7,10 +7,10 @@ import fsrs
 import pytest
 from django.db import connection
 
+from authoring.bundles import content_load
 from cards import services
 from cards.models import Card, LearnerCard, Note, ReviewLog
 from cards.selectors import review_queue
-from courses.services import content_load
 from tests.courses.content_files import edit
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

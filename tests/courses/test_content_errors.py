@@ -2,9 +2,9 @@
 
 import pytest
 
+from authoring.bundles import content_load
 from courses.content.errors import ContentError
 from courses.models import Course, Fact, Lesson
-from courses.services import content_load
 from tests.courses.content_files import COURSE_YAML, edit, write_test_course
 
 FIRST = "lessons/first/lesson.yaml"

@@ -3,10 +3,11 @@ import shutil
 import pytest
 from django.conf import settings
 
+from authoring.bundles import content_dump, content_load
 from cards.models import Note
 from courses.content.errors import ContentError
 from courses.models import Course, Fact, Lesson, LessonProgress, Source
-from courses.services import content_dump, content_load, lesson_progress_set
+from courses.services import lesson_progress_set
 from quizzes.models import Question, Quiz
 from tests.courses.content_files import edit, write_test_course
 
@@ -154,7 +155,8 @@ def test_it_deletes_a_source_no_longer_listed_and_says_so(tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_retires_a_course_missing_from_the_content_folder(tmp_path):
+def test_it_keeps_a_course_missing_from_the_content_folder(tmp_path):
+    """After its first import the database holds a course: files that lack it retire nothing."""
     write_test_course(tmp_path, key="kept")
     write_test_course(tmp_path, key="dropped")
     content_load(path=tmp_path)
@@ -162,8 +164,12 @@ def test_it_retires_a_course_missing_from_the_content_folder(tmp_path):
 
     report = content_load(path=tmp_path)
 
-    assert "course dropped (retired)" in report.removed
-    assert list(Course.objects.live().filter(key__in=["kept", "dropped"]).values_list("key", flat=True)) == ["kept"]
+    assert not report.removed
+    assert "course dropped (not in the files: the database holds it)" in report.kept
+    assert list(Course.objects.live().filter(key__in=["kept", "dropped"]).values_list("key", flat=True)) == [
+        "dropped",
+        "kept",
+    ]
 
 
 @pytest.mark.django_db

@@ -32,11 +32,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.services import user_make_instructor
+from authoring.bundles import content_load
 from cards import services as card_services
 from cards.export import CSV_COLUMNS
 from cards.models import Card, ReviewLog
 from courses.models import Course, Lesson
-from courses.services import content_load
 from lab import services as lab_services
 from lab.models import ExperimentRun
 from quizzes import services as quiz_services

@@ -19,8 +19,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from courses.services import content_load
-from lab import services
+from authoring.bundles import content_load
+from lab import execution, services
 from lab.models import ExperimentRun, RunEvent
 from sandbox import presets
 from tests.conftest import ROOT, skip_unless_available
@@ -88,7 +88,7 @@ def create_run(django_capture_on_commit_callbacks):
 
 def finish_run(run: ExperimentRun, result: dict | None = None) -> ExperimentRun:
     """The worker's part with a stand-in sandbox: the run ends with `result` (a good one by default)."""
-    services.run_execute(
+    execution.run_execute(
         run_id=run.id, worker="w1", sandbox_run=fake_sandbox(result or fake_result()), draw=draw_nothing
     )
     run.refresh_from_db()
@@ -103,7 +103,7 @@ def queued_run(learner, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def finished_run(queued_run):
-    services.run_execute(run_id=queued_run.id, worker="w1", sandbox_run=fake_sandbox(fake_result()), draw=draw_nothing)
+    execution.run_execute(run_id=queued_run.id, worker="w1", sandbox_run=fake_sandbox(fake_result()), draw=draw_nothing)
     queued_run.refresh_from_db()
     return queued_run
 

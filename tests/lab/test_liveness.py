@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lab import liveness, selectors, services, tasks
+from lab import execution, liveness, selectors, services, tasks
 from lab.models import ExperimentRun, ServiceHeartbeat
 from sandbox.protocol import sandbox_failure
 from tests.lab.conftest import SMALL, draw_nothing, fake_sandbox
@@ -143,7 +143,7 @@ def test_a_run_whose_sandbox_service_stopped_under_it_fails_and_is_not_charged(l
     run = create_run(learner)
     stopped = sandbox_failure("the sandbox service is stopping") | {"status": verdict, "wall_s": 42.0}
 
-    status = services.run_execute(run_id=run.id, worker="w1", sandbox_run=fake_sandbox(stopped), draw=draw_nothing)
+    status = execution.run_execute(run_id=run.id, worker="w1", sandbox_run=fake_sandbox(stopped), draw=draw_nothing)
 
     run.refresh_from_db()
     assert status == run.status == ExperimentRun.Status.FAILED

@@ -2,9 +2,9 @@
 
 import pytest
 
+from authoring.bundles import content_load
 from courses.content.errors import ContentError
-from courses.services import content_load
-from lab import services
+from lab import execution, services
 from lab.models import ExperimentRun, Prediction
 from quizzes.models import Question, Quiz
 from quizzes.selectors import fact_mastery, pool_candidates
@@ -46,7 +46,7 @@ def _predict(learner, question, value, capture):
 
 def _finish(run, **changes):
     result = fake_result(layers=4, **changes)
-    services.run_execute(run_id=run.id, worker="w", sandbox_run=fake_sandbox(result), draw=draw_nothing)
+    execution.run_execute(run_id=run.id, worker="w", sandbox_run=fake_sandbox(result), draw=draw_nothing)
     return Prediction.objects.get(run__retry_of=None, question__isnull=False, pk=run.prediction.pk)
 
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from kombu.exceptions import OperationalError
 
-from lab import services
+from gradlab.celery import app as celery_app
+from lab import execution, services
 from lab.models import ExperimentRun
-from lab.tasks import run_experiment
 from sandbox.spec import spec_validate
 from tests.lab.conftest import SMALL, draw_nothing, events_of, fake_result, fake_sandbox
 
@@ -21,7 +21,7 @@ def execute(run: ExperimentRun, result: dict | None = None, **options) -> str | 
     """The worker's side, with the sandbox stood in for; the run is read again afterwards."""
     options.setdefault("sandbox_run", fake_sandbox(result or fake_result()))
     options.setdefault("draw", draw_nothing)
-    status = services.run_execute(run_id=run.id, worker="w1", **options)
+    status = execution.run_execute(run_id=run.id, worker="w1", **options)
     run.refresh_from_db()
     return status
 
@@ -118,7 +118,7 @@ def test_it_creates_a_run_for_the_user_of_a_request(learner, create_run):
 
 
 def test_it_enqueues_the_run_only_once_the_transaction_commits(learner, django_capture_on_commit_callbacks):
-    with mock.patch.object(run_experiment, "apply_async") as apply_async:
+    with mock.patch.object(celery_app, "send_task") as apply_async:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             run = services.run_create(owner=learner, spec=SMALL, language="en")
         assert apply_async.call_count == 0
@@ -126,6 +126,7 @@ def test_it_enqueues_the_run_only_once_the_transaction_commits(learner, django_c
             callback()
 
     apply_async.assert_called_once()
+    assert apply_async.call_args.args == ("lab.tasks.run_experiment",)  # by name: the web imports no worker module
     assert apply_async.call_args.kwargs["args"] == [run.id]
     assert apply_async.call_args.kwargs["queue"] == "cpu"
 
@@ -133,7 +134,7 @@ def test_it_enqueues_the_run_only_once_the_transaction_commits(learner, django_c
 def test_it_fails_the_run_at_once_when_the_queue_cannot_be_reached(learner, django_capture_on_commit_callbacks):
     refused = OperationalError("[Errno 111] Connection refused")
     with (
-        mock.patch.object(run_experiment, "apply_async", side_effect=refused),
+        mock.patch.object(celery_app, "send_task", side_effect=refused),
         django_capture_on_commit_callbacks(execute=True),
     ):
         run = services.run_create(owner=learner, spec=SMALL, language="en")

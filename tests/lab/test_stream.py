@@ -8,7 +8,7 @@ from django.db import connections
 from django.test import AsyncClient
 from django.utils import timezone
 
-from lab import services, wakeups
+from lab import execution, services, wakeups
 from lab.models import ExperimentRun, RunEvent
 from tests.lab.conftest import REDIS_TEST_URL, SMALL, fake_result, fake_sandbox, redis_available
 
@@ -81,7 +81,7 @@ def _add_progress(run: ExperimentRun, seq: int) -> None:
 
 def _finished_run(owner) -> ExperimentRun:
     run = services.run_create(owner=owner, spec=SMALL, language="en")
-    services.run_execute(run_id=run.id, worker="w", sandbox_run=fake_sandbox(fake_result()), draw=lambda **_: {})
+    execution.run_execute(run_id=run.id, worker="w", sandbox_run=fake_sandbox(fake_result()), draw=lambda **_: {})
     return run
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from courses.services import content_load
+from authoring.bundles import content_load
 from quizzes.models import Quiz
 from tests.quizzes.quiz_files import write_quiz_course
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from authoring.bundles import content_dump, content_load
 from courses.content.errors import ContentError
-from courses.services import content_dump, content_load
 from quizzes.models import Question, Quiz
 from tests.courses.content_files import edit
 from tests.quizzes.quiz_files import write_quiz_course

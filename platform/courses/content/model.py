@@ -1,11 +1,25 @@
-"""A course as it is in its files, validated: what the loader writes and the dumper reads."""
+"""A course as it is in its files, validated: what the loader writes and the dumper reads.
+
+The core (course, sources, lessons, facts) is courses' own; each app above adds its part
+(questions, quizzes, cards) under its own name in `parts`, see courses.content.parts.
+"""
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from courses.content.schema import CardEntry, CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
+from courses.content.schema import CourseFile, LessonFile, SourceEntry
 
 LANGUAGES = ("de", "en")
+
+
+@dataclass
+class FilePart:
+    """The entries of one file an app reads, with where they came from (for messages)."""
+
+    entries: list[Any] = field(default_factory=list)
+    file: Path | None = field(default=None, compare=False, repr=False)
+    lines: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -15,12 +29,11 @@ class LessonContent:
     body: dict[str, str]  # language -> Markdown
     file: Path | None = field(default=None, compare=False, repr=False)
     lines: dict = field(default_factory=dict, compare=False, repr=False)  # for error messages
-    questions: list[QuestionEntry] = field(default_factory=list)
-    questions_file: Path | None = field(default=None, compare=False, repr=False)
-    questions_lines: dict = field(default_factory=dict, compare=False, repr=False)
-    cards: list[CardEntry] = field(default_factory=list)
-    cards_file: Path | None = field(default=None, compare=False, repr=False)
-    cards_lines: dict = field(default_factory=dict, compare=False, repr=False)
+    parts: dict[str, FilePart] = field(default_factory=dict)
+
+    def part(self, name: str) -> FilePart:
+        """The app's part of this lesson (empty when its file is absent)."""
+        return self.parts.setdefault(name, FilePart())
 
 
 @dataclass
@@ -29,6 +42,8 @@ class CourseContent:
     meta: CourseFile
     sources: list[SourceEntry]
     lessons: list[LessonContent]
-    quizzes: list[QuizEntry] = field(default_factory=list)
-    quizzes_file: Path | None = field(default=None, compare=False, repr=False)
-    quizzes_lines: dict = field(default_factory=dict, compare=False, repr=False)
+    parts: dict[str, FilePart] = field(default_factory=dict)
+    folder: Path | None = field(default=None, compare=False, repr=False)  # where it was read from
+
+    def part(self, name: str) -> FilePart:
+        return self.parts.setdefault(name, FilePart())

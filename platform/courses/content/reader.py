@@ -7,33 +7,25 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from courses.content import parts
 from courses.content.errors import ContentError, Problem, shown
 from courses.content.model import LANGUAGES, CourseContent, LessonContent
-from courses.content.schema import SLUG, CardEntry, CourseFile, LessonFile, QuestionEntry, QuizEntry, SourceEntry
+from courses.content.schema import SLUG, CourseFile, LessonFile, SourceEntry
 from courses.content.yaml_io import DuplicateKey, line_for, parse_yaml
 from courses.markdown import markdown_problems
 
 COURSE_FILE = "course.yaml"
 SOURCES_FILE = "sources.yaml"
 LESSON_FILE = "lesson.yaml"
-QUESTIONS_FILE = "questions.yaml"
-QUIZZES_FILE = "quizzes.yaml"
-CARDS_FILE = "cards.yaml"
-CLOZE_GAP = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _SOURCES = TypeAdapter(list[SourceEntry])
-_QUESTIONS = TypeAdapter(list[QuestionEntry])
-_QUIZZES = TypeAdapter(list[QuizEntry])
-_CARDS = TypeAdapter(list[CardEntry])
-QUESTION_TYPES = ("single", "multiple", "true_false", "short", "numeric", "ordering", "matching", "prediction")
-CARD_TYPES = ("basic", "reversed", "cloze")
 
 
 def _without_tags(loc: tuple) -> tuple:
-    """Pydantic puts a question's type into the error location; authors never wrote it there."""
+    """Pydantic puts an entry's type (a question's, a card's) into the error location;
+    authors never wrote it there."""
+    tags = parts.tags()
     return tuple(
-        part
-        for index, part in enumerate(loc)
-        if not (part in QUESTION_TYPES + CARD_TYPES and index and isinstance(loc[index - 1], int))
+        part for index, part in enumerate(loc) if not (part in tags and index and isinstance(loc[index - 1], int))
     )
 
 
@@ -60,7 +52,9 @@ def _message(error: dict) -> str:
     return error["msg"]
 
 
-class _Reader:
+class Reader:
+    """Collects every problem of the files it reads; the apps' parts read through it too."""
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
@@ -150,98 +144,12 @@ class _Reader:
                 )
         if source_keys is not None:
             self._check_facts(lessons, source_keys)
-        quizzes = None
-        if (folder / QUIZZES_FILE).exists():
-            quizzes = self.read_yaml(folder / QUIZZES_FILE, _QUIZZES)
-            if quizzes is None:
-                return None
         if sources is None or len(lessons) != len(listed):
             return None
-        course = CourseContent(key=folder.name, meta=meta, sources=sources[0], lessons=lessons)
-        question_keys = self._check_questions(lessons)
-        self._check_cards(lessons)
-        if quizzes is not None:
-            course.quizzes, course.quizzes_lines = quizzes
-            course.quizzes_file = folder / QUIZZES_FILE
-            self._check_quizzes(course, question_keys)
+        course = CourseContent(key=folder.name, meta=meta, sources=sources[0], lessons=lessons, folder=folder)
+        for part in parts.registered():
+            part.read(self, course)
         return course
-
-    def _check_questions(self, lessons: list[LessonContent]) -> dict[str, Path]:
-        """Cross-checks the schema cannot make; returns question key -> its file."""
-        facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
-        keys: dict[str, Path] = {}
-        for lesson in lessons:
-            for index, question in enumerate(lesson.questions):
-
-                def problem(path: tuple, message: str, lesson=lesson, index=index) -> None:
-                    here = (index, *path)
-                    line = line_for(lesson.questions_lines, here)
-                    self.problem(lesson.questions_file, message, line=line, field=field_name(here))
-
-                if question.key in keys:
-                    problem(("key",), f"the question key {question.key!r} is also used in {shown(keys[question.key])}")
-                keys.setdefault(question.key, lesson.questions_file)
-                for position, fact in enumerate(question.facts):
-                    if fact not in facts:
-                        problem(("facts", position), f"unknown fact {fact!r}: use a fact key of this course")
-                for name in ("options", "items", "pairs"):
-                    seen = set()
-                    for position, entry in enumerate(getattr(question, name, None) or []):
-                        if entry.key in seen:
-                            problem((name, position, "key"), f"the key {entry.key!r} is used twice in this question")
-                        seen.add(entry.key)
-                options = getattr(question, "options", None) or []
-                correct = sum(option.correct for option in options)
-                if question.type == "single" and correct != 1:
-                    problem(("options",), f"a single-choice question needs exactly one correct option, not {correct}")
-                if question.type == "multiple" and (correct == 0 or correct == len(options)):
-                    problem(("options",), "a multiple-choice question needs at least one correct and one wrong option")
-                self._check_question_markdown(lesson, index, question)
-        return keys
-
-    def _check_cards(self, lessons: list[LessonContent]) -> None:
-        facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
-        keys: dict[str, Path] = {}
-        for lesson in lessons:
-            for index, card in enumerate(lesson.cards):
-
-                def problem(path: tuple, message: str, lesson=lesson, index=index) -> None:
-                    here = (index, *path)
-                    self.problem(
-                        lesson.cards_file, message, line=line_for(lesson.cards_lines, here), field=field_name(here)
-                    )
-
-                if card.key in keys:
-                    problem(("key",), f"the card key {card.key!r} is also used in {shown(keys[card.key])}")
-                keys.setdefault(card.key, lesson.cards_file)
-                if card.fact not in facts:
-                    problem(("fact",), f"unknown fact {card.fact!r}: use a fact key of this course")
-                texts = ("front", "back") if card.type != "cloze" else ("text", "extra")
-                if card.type == "cloze":
-                    gaps = {language: CLOZE_GAP.findall(getattr(card.text, language)) for language in LANGUAGES}
-                    if not gaps["de"]:
-                        problem(("text", "de"), "a cloze card needs at least one {{gap}}")
-                    elif len(gaps["de"]) != len(gaps["en"]):
-                        counts = f"the English text has {len(gaps['en'])} gaps, the German {len(gaps['de'])}"
-                        problem(("text", "en"), f"{counts}: they must match")
-                    for language, found in gaps.items():
-                        if any(not gap.strip() or "{" in gap for gap in found):
-                            problem(("text", language), "a gap is empty or holds braces: write {{answer}}")
-                for name in texts:
-                    value = getattr(card, name)
-                    self.check_translated_markdown(lesson.cards_file, lesson.cards_lines, (index, name), value)
-
-    def _check_question_markdown(self, lesson: LessonContent, index: int, question) -> None:
-        texts = [(("prompt",), question.prompt), (("explanation",), question.explanation)]
-        for position, option in enumerate(getattr(question, "options", None) or []):
-            texts += [
-                (("options", position, "text"), option.text),
-                (("options", position, "feedback"), option.feedback),
-            ]
-        for name in ("if_true", "if_false", "if_wrong"):
-            texts.append(((name,), getattr(question, name, None)))
-        for path, value in texts:
-            self.check_translated_markdown(lesson.questions_file, lesson.questions_lines, (index, *path), value)
 
     def check_translated_markdown(self, file: Path, lines: dict, path: tuple, value) -> None:
         """Markdown problems in both languages of a text field of a YAML file, at their lines."""
@@ -253,44 +161,6 @@ class _Reader:
                 # A block scalar's text starts on the line after its key.
                 line = key_line + found.line if "\n" in text else key_line
                 self.problem(file, found.message, line=line, field=field_name(here))
-
-    def _check_quizzes(self, course: CourseContent, question_keys: dict[str, Path]) -> None:
-        lessons = {lesson.key for lesson in course.lessons}
-        facts = {fact.key for lesson in course.lessons for fact in lesson.meta.facts}
-        predictions = {q.key for lesson in course.lessons for q in lesson.questions if q.type == "prediction"}
-        seen: set[str] = set()
-        for index, quiz in enumerate(course.quizzes):
-
-            def problem(path: tuple, message: str, index=index) -> None:
-                here = (index, *path)
-                line = line_for(course.quizzes_lines, here)
-                self.problem(course.quizzes_file, message, line=line, field=field_name(here))
-
-            if quiz.key in seen:
-                problem(("key",), f"the quiz key {quiz.key!r} is used twice")
-            seen.add(quiz.key)
-            if (quiz.questions is None) == (quiz.pool is None):
-                problem((), "a quiz needs either questions (a fixed list) or pool (drawn at random), not both")
-            if quiz.lesson is not None and quiz.lesson not in lessons:
-                problem(("lesson",), f"unknown lesson {quiz.lesson!r}")
-            for position, key in enumerate(quiz.questions or []):
-                if key not in question_keys:
-                    problem(("questions", position), f"unknown question {key!r}")
-                elif key in predictions:
-                    problem(
-                        ("questions", position), f"{key!r} is a prediction: it is answered in the lab, not in a quiz"
-                    )
-                elif key in (quiz.questions or [])[:position]:
-                    problem(("questions", position), f"the question {key!r} is listed twice")
-            if quiz.questions == []:
-                problem(("questions",), "the list of questions is empty")
-            if quiz.pool is not None:
-                for position, key in enumerate(quiz.pool.lessons):
-                    if key not in lessons:
-                        problem(("pool", "lessons", position), f"unknown lesson {key!r}")
-                for position, key in enumerate(quiz.pool.facts):
-                    if key not in facts:
-                        problem(("pool", "facts", position), f"unknown fact {key!r}")
 
     def _check_sources(self, file: Path, sources: list[SourceEntry], lines: dict) -> set[str]:
         keys = set()
@@ -321,20 +191,6 @@ class _Reader:
             return None
         meta, lines = parsed
         lesson = LessonContent(key=folder.name, meta=meta, body=body, file=lesson_file, lines=lines)
-        questions_file = folder / QUESTIONS_FILE
-        if questions_file.exists():
-            questions = self.read_yaml(questions_file, _QUESTIONS)
-            if questions is None:
-                return None
-            lesson.questions, lesson.questions_lines = questions
-            lesson.questions_file = questions_file
-        cards_file = folder / CARDS_FILE
-        if cards_file.exists():
-            cards = self.read_yaml(cards_file, _CARDS)
-            if cards is None:
-                return None
-            lesson.cards, lesson.cards_lines = cards
-            lesson.cards_file = cards_file
         return lesson
 
     def fact_problem(self, lesson: LessonContent, path: tuple, message: str, *, line: int | None = None) -> None:
@@ -378,7 +234,7 @@ def read_content(path: Path) -> list[CourseContent]:
 
     Raises ContentError listing every problem found, so an author fixes them in one go.
     """
-    reader = _Reader()
+    reader = Reader()
     if not path.is_dir():
         raise ContentError([Problem(file=path, line=None, field=None, message="no such folder")])
     if (path / COURSE_FILE).is_file():

@@ -3,37 +3,14 @@
 import shutil
 from pathlib import Path
 
+from courses.content import parts
 from courses.content.model import LANGUAGES, CourseContent
-from courses.content.reader import CARDS_FILE, COURSE_FILE, LESSON_FILE, QUESTIONS_FILE, QUIZZES_FILE, SOURCES_FILE
-from courses.content.schema import QuizEntry
+from courses.content.reader import COURSE_FILE, LESSON_FILE, SOURCES_FILE
 from courses.content.yaml_io import dump_yaml, write_text_atomically
-
-QUESTION_FIELDS_FIRST = ("key", "type", "facts", "prompt", "explanation")
-CARD_FIELDS_FIRST = ("key", "type", "fact")
-
-
-def question_file_data(entry) -> dict:
-    """The canonical order in the file: the fields every question has, then its type's own."""
-    dumped = entry.model_dump(exclude_none=True)
-    first = {name: dumped.pop(name) for name in QUESTION_FIELDS_FIRST}
-    return {**first, **dumped}
-
-
-def card_file_data(entry) -> dict:
-    dumped = entry.model_dump(exclude_none=True)
-    first = {name: dumped.pop(name) for name in CARD_FIELDS_FIRST}
-    return {**first, **dumped}
-
-
-def quiz_file_data(entry: QuizEntry) -> dict:
-    data = entry.model_dump(exclude_none=True)
-    if "pool" in data:
-        data["pool"] = {name: value for name, value in data["pool"].items() if value != []}
-    return data
 
 
 def course_files(course: CourseContent) -> dict[str, str]:
-    """Relative path -> text, for every file of the course."""
+    """Relative path -> text, for every file of the course (the core's and every part's)."""
     files = {
         COURSE_FILE: dump_yaml(course.meta.model_dump(exclude_none=True)),
         SOURCES_FILE: dump_yaml([source.model_dump(exclude_none=True) for source in course.sources]),
@@ -42,14 +19,8 @@ def course_files(course: CourseContent) -> dict[str, str]:
         files[f"lessons/{lesson.key}/{LESSON_FILE}"] = dump_yaml(lesson.meta.model_dump(exclude_none=True))
         for language in LANGUAGES:
             files[f"lessons/{lesson.key}/{language}.md"] = lesson.body[language]
-        if lesson.questions:
-            files[f"lessons/{lesson.key}/{QUESTIONS_FILE}"] = dump_yaml(
-                [question_file_data(question) for question in lesson.questions]
-            )
-        if lesson.cards:
-            files[f"lessons/{lesson.key}/{CARDS_FILE}"] = dump_yaml([card_file_data(card) for card in lesson.cards])
-    if course.quizzes:
-        files[QUIZZES_FILE] = dump_yaml([quiz_file_data(quiz) for quiz in course.quizzes])
+    for part in parts.registered():
+        files.update(part.files(course))
     return files
 
 
@@ -65,10 +36,10 @@ def write_course(course: CourseContent, root: Path) -> list[Path]:
     for relative, text in files.items():
         if write_text_atomically(folder / relative, text):
             changed.append(folder / relative)
-    optional = [folder / QUIZZES_FILE]
+    optional = [folder / name for name in parts.course_file_names()]
     for lesson in course.lessons:
-        optional += [folder / "lessons" / lesson.key / name for name in (QUESTIONS_FILE, CARDS_FILE)]
-    for path in optional:  # a bank or quiz list that is now empty has no file
+        optional += [folder / "lessons" / lesson.key / name for name in parts.lesson_file_names()]
+    for path in optional:  # a part's file that is now empty has no file
         if path.exists() and str(path.relative_to(folder)) not in files:
             path.unlink()
             changed.append(path)

@@ -78,7 +78,10 @@ def dump_yaml(data: Any) -> str:
 
 def write_text_atomically(path: Path, text: str) -> bool:
     """Write `text` to `path` unless it already holds exactly that; True if it changed."""
-    data = text.encode("utf-8")
+    return write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> bool:
     if path.is_file() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from pydantic import ValidationError
 
-from courses.services import content_dump
+from authoring.bundles import content_dump
 
 
 class Command(BaseCommand):

@@ -33,12 +33,12 @@ def instructor_required(view):
     return guarded
 
 
-def course_staff_required(view=None, *, write_role: str = Role.EDITOR):
+def course_staff_required(view=None, *, write_role: str = Role.EDITOR, read_role: str = Role.EDITOR):
     """A page of one course, for its staff: the view gets the Course in place of its key.
 
-    Reading takes an editor (or owner, or admin); a request that changes something takes
-    `write_role`. Someone on the staff without that role gets 403 (they know the course);
-    anyone else 404.
+    Reading takes `read_role` (an editor by default; an owner or admin has every role); a
+    request that changes something takes `write_role`. Someone on the staff without that
+    role gets 403 (they know the course); anyone else 404.
     """
 
     def decorate(view):
@@ -47,11 +47,13 @@ def course_staff_required(view=None, *, write_role: str = Role.EDITOR):
         def guarded(request: HttpRequest, course: str, **kwargs) -> HttpResponse:
             found = authored_course(user=request.user, key=course)
             request.course_role = Role.OWNER if request.user.is_superuser else found.staff_role
-            if request.method not in SAFE_METHODS and write_role == Role.OWNER and request.course_role != Role.OWNER:
+            needed = read_role if request.method in SAFE_METHODS else write_role
+            if needed == Role.OWNER and request.course_role != Role.OWNER:
                 raise PermissionDenied
             return view(request, found, **kwargs)
 
         guarded.course_write_role = write_role
+        guarded.course_read_role = read_role
         return guarded
 
     return decorate(view) if view is not None else decorate

@@ -162,6 +162,7 @@ def courses_load(
             for part in parts.registered():
                 part.load(course=course, content=content, report=report, now=now)
             _import_record(course, origin=origin, now=now)
+            report.courses.append(course.key)
     return report
 
 
@@ -304,10 +305,20 @@ def _read_capped(bundle: zipfile.ZipFile, entry: _Entry, name: str) -> bytes:
     return data
 
 
-def import_bundle(fileobj: BinaryIO, *, replace: bool = False, name: str | None = None) -> LoadReport:
+def import_bundle(
+    fileobj: BinaryIO,
+    *,
+    replace: bool = False,
+    name: str | None = None,
+    course_key: str | None = None,
+    new: bool = False,
+) -> LoadReport:
     """Import a course from a .zip made by export_bundle (or by hand), by the same rules as
     content_load. Raises ContentError with the loader's file:line: field messages (the paths
-    inside the bundle), having written nothing."""
+    inside the bundle), having written nothing.
+
+    `course_key`: the bundle must hold that course (a course's own import page); `new`: it must
+    hold a course the database does not have yet (a new course from a bundle)."""
     name = name or Path(getattr(fileobj, "name", None) or "bundle.zip").name
     try:
         bundle = zipfile.ZipFile(fileobj)
@@ -315,6 +326,12 @@ def import_bundle(fileobj: BinaryIO, *, replace: bool = False, name: str | None 
         raise ContentError([Problem(Path(name), None, None, f"not a .zip file ({error})")]) from None
     with bundle, tempfile.TemporaryDirectory(prefix="bundle-") as temporary:
         key, entries = _entries(bundle, name)
+        if course_key is not None and key != course_key:
+            raise ContentError([Problem(Path(name), None, None, f"the bundle holds the course {key}, not {course_key}")])
+        if new and Course.objects.filter(key=key).exists():
+            raise ContentError(
+                [Problem(Path(name), None, None, f"the course {key} exists already: its owners import it on its page")]
+            )
         folder = Path(temporary) / key
         folder.mkdir()
         try:
@@ -328,7 +345,12 @@ def import_bundle(fileobj: BinaryIO, *, replace: bool = False, name: str | None 
             courses = read_content(folder)
         except ContentError as error:
             raise ContentError([_in_bundle(problem, Path(temporary), name) for problem in error.problems]) from None
-        return courses_load(courses, origin=f"bundle {name}", replace=replace)
+        try:
+            return courses_load(courses, origin=f"bundle {name}", replace=replace)
+        except ContentConflict:
+            raise
+        except ContentError as error:  # what only the database can tell (a key another course holds)
+            raise ContentError([_in_bundle(problem, Path(temporary), name) for problem in error.problems]) from None
 
 
 def _in_bundle(problem: Problem, root: Path, name: str) -> Problem:

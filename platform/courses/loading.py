@@ -13,6 +13,7 @@ class LoadReport:
     removed: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # courses an import replaced on purpose (--replace)
     kept: list[str] = field(default_factory=list)  # courses left as the database holds them
+    courses: list[str] = field(default_factory=list)  # the keys of the courses loaded
 
     def record_update(self, label: str, fields: list[str]) -> None:
         if label in self.unchanged:

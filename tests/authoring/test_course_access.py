@@ -78,8 +78,9 @@ def people(course):
 def test_the_matrix_finds_every_page_of_a_course():
     names = {pattern.name for pattern in PATTERNS}
     assert {"item_analysis", "course_runs", "cards_apkg", "cards_csv", "cards_import", "staff"} <= names
+    assert {"course_bundle", "course_bundle_zip"} <= names
     assert {"staff_role", "staff_remove"} <= names
-    assert "dashboard" not in names and "course_new" not in names
+    assert "dashboard" not in names and "course_new" not in names and "bundle_import" not in names
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.name)
@@ -101,6 +102,7 @@ def test_the_authorization_matrix(client, people, pattern, role, method):
     response = getattr(client, method)(url)
     status = response.status_code
     owner_only = pattern.callback.course_write_role == CourseStaff.Role.OWNER
+    owner_reads_only = pattern.callback.course_read_role == CourseStaff.Role.OWNER
 
     if role == "anonymous":
         assert status in (302, 405), status
@@ -112,6 +114,8 @@ def test_the_authorization_matrix(client, people, pattern, role, method):
         assert status in (404, 405), status
         # Alike for a course that does not exist: the answer does not tell the two apart.
         assert getattr(client, method)(url_of(pattern, course=NOWHERE, member=people["member"])).status_code == status
+    elif method == "get" and role == "editor" and owner_reads_only:
+        assert status == 403, status
     elif method == "get":
         # 405: a page that only takes POST (its form is on another page)
         assert status in (200, 405), f"{role} GET {url}: {status}"

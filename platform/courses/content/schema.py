@@ -30,7 +30,7 @@ class Translated(Strict):
 class CourseFile(Strict):
     title: Translated
     summary: Translated
-    lessons: list[Slug] = Field(min_length=1)
+    lessons: list[Slug]  # none yet: a course just made in the browser (learners do not see it)
 
 
 class SourceEntry(Strict):

@@ -327,7 +327,8 @@ def import_bundle(
     with bundle, tempfile.TemporaryDirectory(prefix="bundle-") as temporary:
         key, entries = _entries(bundle, name)
         if course_key is not None and key != course_key:
-            raise ContentError([Problem(Path(name), None, None, f"the bundle holds the course {key}, not {course_key}")])
+            refused = f"the bundle holds the course {key}, not {course_key}"
+            raise ContentError([Problem(Path(name), None, None, refused)])
         if new and Course.objects.filter(key=key).exists():
             raise ContentError(
                 [Problem(Path(name), None, None, f"the course {key} exists already: its owners import it on its page")]

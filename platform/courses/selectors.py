@@ -39,9 +39,10 @@ def lesson_facts(*, lesson: Lesson) -> QuerySet[Fact]:
 
 
 def lesson_neighbours(*, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
-    siblings = lesson.course.lessons.live()
-    previous = siblings.filter(position__lt=lesson.position).order_by("-position").first()
-    following = siblings.filter(position__gt=lesson.position).order_by("position").first()
+    """The live lessons before and after this one, in one query (a course has a few dozen at most)."""
+    siblings = list(lesson.course.lessons.live().only("id", "key", "position", "title_de", "title_en", "course_id"))
+    previous = max((s for s in siblings if s.position < lesson.position), key=lambda s: s.position, default=None)
+    following = min((s for s in siblings if s.position > lesson.position), key=lambda s: s.position, default=None)
     return previous, following
 
 

@@ -15,7 +15,9 @@ Then, after a warm-up, in rounds (the three pages in turn within each round, so 
 machine's other load falls on all three alike): `--clients` client processes, each on
 one keep-alive connection, GET one page for `--seconds` seconds. Prints each round's
 requests per second of each page, their medians and the ratios lesson/bare and
-course/bare (the issue's target: both at least 0.7). Every answer must be 200.
+course/bare (the issue's target: both at least 0.7), and the server process's CPU time per
+request (the machine's other load moves requests per second; this moves less). Every
+answer must be 200.
 """
 
 from __future__ import annotations
@@ -61,6 +63,12 @@ def hammer(job: tuple[int, str, str, float, float]) -> tuple[int, list[int]]:
         count += 1
     web.close()
     return count, bad
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time process `pid` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def prepare(root: Path, env: dict[str, str]) -> tuple[str, str, str]:
@@ -136,6 +144,7 @@ def measure(arguments) -> int:
         env=env,
     )
     rates: dict[str, list[float]] = {name: [] for name in pages}
+    cpu_ms: dict[str, list[float]] = {name: [] for name in pages}  # the server's CPU per request
     bad: list[tuple[str, int]] = []
     try:
         for _ in range(300):
@@ -146,18 +155,22 @@ def measure(arguments) -> int:
                 time.sleep(0.1)
         with multiprocessing.get_context("spawn").Pool(arguments.clients) as pool:
 
-            def phase(path: str, seconds: float) -> tuple[float, list[int]]:
+            def phase(path: str, seconds: float) -> tuple[float, float, list[int]]:
                 start = time.time() + 0.2
                 jobs = [(port, path, cookie, start, seconds)] * arguments.clients
+                used = cpu_seconds(server.pid)
                 results = pool.map(hammer, jobs)
-                return sum(count for count, _bad in results) / seconds, [s for _c, b in results for s in b]
+                used = cpu_seconds(server.pid) - used
+                count = sum(count for count, _bad in results)
+                return count / seconds, 1000 * used / max(count, 1), [s for _c, b in results for s in b]
 
             for path in pages.values():  # warm-up: templates, translations, the first reads
                 phase(path, arguments.warmup)
             for _ in range(arguments.rounds):
                 for name, path in pages.items():
-                    rate, statuses = phase(path, arguments.seconds)
+                    rate, cpu, statuses = phase(path, arguments.seconds)
                     rates[name].append(rate)
+                    cpu_ms[name].append(cpu)
                     bad += [(name, status) for status in statuses]
     finally:
         server.terminate()
@@ -167,7 +180,10 @@ def measure(arguments) -> int:
     print(f"  {arguments.rounds} rounds of {arguments.seconds:g} s per page; lesson {lesson}, course {course}")
     for name, values in rates.items():
         rounds = " ".join(f"{value:6.0f}" for value in values)
-        print(f"  {name:6s} req/s per round: {rounds}   median {statistics.median(values):6.0f}")
+        print(
+            f"  {name:6s} req/s per round: {rounds}   median {statistics.median(values):6.0f}"
+            f"   server CPU {statistics.median(cpu_ms[name]):5.1f} ms/request"
+        )
     bare = statistics.median(rates["bare"])
     ratios = {name: statistics.median(rates[name]) / bare for name in ("lesson", "course")}
     print(f"  lesson/bare {ratios['lesson']:.2f}   course/bare {ratios['course']:.2f}   (target ≥ {TARGET})")

@@ -3,6 +3,15 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from courses.content.model import LANGUAGES, CourseContent, LessonContent
 from courses.content.schema import CourseFile, FactEntry, LessonFile, SourceEntry
 from courses.models import Course, Fact, Lesson, LessonProgress, Source
+from courses.translation import LANGUAGE_CODES
+
+# Long texts a page need not read: the Markdown sources where it shows their stored HTML,
+# and the HTML where it shows neither (a list of lessons).
+MARKDOWN = {
+    "lesson": tuple(f"body_{code}" for code in LANGUAGE_CODES),
+    "fact": tuple(f"{name}_{code}" for name in ("statement", "explanation", "note") for code in LANGUAGE_CODES),
+}
+HTML = {"lesson": tuple(f"body_html_{code}" for code in LANGUAGE_CODES)}
 
 
 def course_list() -> QuerySet[Course]:
@@ -15,6 +24,7 @@ def course_list() -> QuerySet[Course]:
 def course_lessons(*, course: Course) -> QuerySet[Lesson]:
     return (
         course.lessons.live()
+        .defer(*MARKDOWN["lesson"], *HTML["lesson"])  # the list shows titles and summaries, not the texts
         .annotate(fact_count=Count("facts", filter=Q(facts__retired_at__isnull=True)))
         .order_by("position")
     )

@@ -94,7 +94,8 @@ def _question_facts(course: Course) -> dict[int, list[int]]:
 def fact_mastery(*, user, course: Course) -> list[Mastery]:
     """Per fact: of its questions the learner answered, how many their latest answer got right."""
     facts = {}
-    for fact in course.facts.live().select_related("lesson").order_by("number"):
+    shown = ("key", "number", "statement_de", "statement_en", "lesson__key", "lesson__course_id")
+    for fact in course.facts.live().select_related("lesson").only(*shown).order_by("number"):
         fact.lesson.course = course  # the lesson's link needs its course: the one we have, not a query per fact
         facts[fact.id] = Mastery(fact=fact)
     question_facts = _question_facts(course)

@@ -29,7 +29,9 @@ def stale_rows() -> list[str]:
     for model in rendered_models():
         for row in model._base_manager.all():
             values = model.render_html(row)
-            stale += [f"{model.__name__} {row.pk} {name}" for name in model.RENDERED if getattr(row, name) != values[name]]
+            stale += [
+                f"{model.__name__} {row.pk} {name}" for name in model.RENDERED if getattr(row, name) != values[name]
+            ]
     return stale
 
 
@@ -149,7 +151,7 @@ def test_render_content_finds_and_fixes_html_a_renderer_change_left_stale(fact):
     with connection.cursor() as cursor:  # as if an older renderer had written it
         cursor.execute("UPDATE courses_fact SET statement_html_en = %s WHERE id = %s", ["<p>old</p>", fact.id])
 
-    with pytest.raises(CommandError, match="courses.Fact: 1"):
+    with pytest.raises(CommandError, match=r"courses\.Fact: 1"):
         call_command("render_content", "--check")
     assert Fact.objects.get(id=fact.id).statement_html_en == "<p>old</p>"  # --check changed nothing
 
@@ -189,5 +191,5 @@ def test_pages_render_no_markdown_per_request(client, learner, course):
 def test_every_card_side_is_stored(course):
     for card in Card.objects.filter(note__course=course).select_related("note")[:50]:
         sides = card.note.sides_html
-        assert set(sides) == set(code for code, _name in settings.LANGUAGES)
+        assert set(sides) == {code for code, _name in settings.LANGUAGES}
         assert all(front and back for front, back in sides["en"]), card

@@ -193,3 +193,23 @@ def test_every_card_side_is_stored(course):
         sides = card.note.sides_html
         assert set(sides) == {code for code, _name in settings.LANGUAGES}
         assert all(front and back for front, back in sides["en"]), card
+
+
+def test_an_edit_through_the_admin_form_renders(fact, rf):
+    from django.contrib import admin
+
+    from tests.factories import UserFactory
+
+    request = rf.post("/admin/")
+    request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    model_admin = admin.site._registry[Fact]
+    form_class = model_admin.get_form(request, fact)
+    assert not {"statement_html_de", "statement_html_en"} & set(form_class.base_fields)  # not editable by hand
+    data = {name: getattr(fact, name) for name in form_class.base_fields if name not in ("sources", "lesson", "course")}
+    data |= {"lesson": fact.lesson_id, "course": fact.course_id, "explanation_en": "Edited in the *admin*."}
+    form = form_class(data, instance=fact)
+    assert form.is_valid(), form.errors
+    model_admin.save_model(request, form.save(commit=False), form, change=True)
+
+    fact.refresh_from_db()
+    assert fact.explanation_html_en == "<p>Edited in the <em>admin</em>.</p>\n"

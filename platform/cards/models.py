@@ -4,11 +4,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from courses.models import Course, Fact, Lesson, LiveQuerySet
-from courses.translation import Translated
+from cards.rendering import note_html
+from courses.models import Course, Fact, Lesson, LiveQuerySet, LiveRenderedQuerySet
+from courses.rendering import RenderedContent, html_field, sources_per_language
+from courses.translation import LANGUAGE_CODES, Translated, TranslatedHTML
 
 
-class Note(models.Model):
+class Note(RenderedContent):
     """A card entry of the content files; it yields one card, two (reversed) or one per cloze gap."""
 
     class Type(models.TextChoices):
@@ -31,13 +33,22 @@ class Note(models.Model):
     extra_de = models.TextField(_("extra (German)"), blank=True)
     extra_en = models.TextField(_("extra (English)"), blank=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    extra_html_de = html_field(_("extra (German, HTML)"))
+    extra_html_en = html_field(_("extra (English, HTML)"))
+    sides_html = models.JSONField(_("the cards' sides, as HTML"), default=dict, blank=True, editable=False)
 
     front = Translated()
     back = Translated()
     text = Translated()
     extra = Translated()
+    extra_html = TranslatedHTML()
 
-    objects = LiveQuerySet.as_manager()
+    objects = LiveRenderedQuerySet.as_manager()
+
+    RENDERED = sources_per_language("extra") | {
+        "sides_html": ("type", *(f"{name}_{code}" for name in ("front", "back", "text") for code in LANGUAGE_CODES))
+    }
+    render_html = staticmethod(note_html)
 
     class Meta:
         ordering = ["course", "position"]

@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cards.content import CLOZE_GAP
 from cards.models import Card, Note
-from courses.markdown import markdown_html
-
-HIDDEN = "[…]"
+from courses.translation import current_language
 
 
 @dataclass(frozen=True)
@@ -24,32 +21,15 @@ class Sides:
     extra: SafeString | None = None
 
 
-def _cloze(text: str, ordinal: int, *, reveal: bool) -> str:
-    """The cloze text with gap `ordinal` hidden (or shown in bold) and the other gaps filled in."""
-    index = -1
-
-    def replace(match) -> str:
-        nonlocal index
-        index += 1
-        if index != ordinal:
-            return match.group(1)
-        return f"**{match.group(1)}**" if reveal else f"**{HIDDEN}**"
-
-    return CLOZE_GAP.sub(replace, text)
-
-
 def card_sides(card: Card) -> Sides:
+    """The card's two sides as stored when its note was saved (cards.rendering): no Markdown here."""
     note: Note = card.note
+    sides = note.sides_html.get(current_language()) or [["", ""]]
     if note.type == Note.Type.CLOZE:
-        extra = markdown_html(note.extra) if note.extra else None
-        return Sides(
-            markdown_html(_cloze(note.text, card.ordinal, reveal=False)),
-            markdown_html(_cloze(note.text, card.ordinal, reveal=True)),
-            extra,
-        )
-    if note.type == Note.Type.REVERSED and card.ordinal == 1:
-        return Sides(markdown_html(note.back), markdown_html(note.front))
-    return Sides(markdown_html(note.front), markdown_html(note.back))
+        front, back = sides[min(card.ordinal, len(sides) - 1)]
+        return Sides(mark_safe(front), mark_safe(back), note.extra_html if note.extra else None)  # noqa: S308
+    front, back = sides[1] if note.type == Note.Type.REVERSED and card.ordinal == 1 else sides[0]
+    return Sides(mark_safe(front), mark_safe(back))  # noqa: S308 - sanitised when the note was saved
 
 
 def interval_text(interval: timedelta) -> str:

@@ -3,12 +3,17 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from courses.translation import Translated
+from courses.rendering import RenderedContent, RenderedQuerySet, html_field, per_language, sources_per_language
+from courses.translation import Translated, TranslatedHTML
 
 
 class LiveQuerySet(models.QuerySet):
     def live(self):
         return self.filter(retired_at__isnull=True)
+
+
+class LiveRenderedQuerySet(LiveQuerySet, RenderedQuerySet):
+    """Live rows of a model with stored HTML: bulk writes render it (courses.rendering)."""
 
 
 class TitledContent(models.Model):
@@ -66,14 +71,22 @@ class Source(models.Model):
         return f"{self.authors} ({self.year}): {self.title}"
 
 
-class Lesson(TitledContent):
+class Lesson(RenderedContent, TitledContent):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
     key = models.SlugField(_("key"))
     position = models.PositiveIntegerField(_("position"), default=0)
     body_de = models.TextField(_("text (German, Markdown)"))
     body_en = models.TextField(_("text (English, Markdown)"))
 
+    body_html_de = html_field(_("text (German, HTML)"))
+    body_html_en = html_field(_("text (English, HTML)"))
+
     body = Translated()
+    body_html = TranslatedHTML()
+
+    objects = LiveRenderedQuerySet.as_manager()
+
+    RENDERED = sources_per_language("body")
 
     class Meta:
         ordering = ["course", "position"]
@@ -87,8 +100,12 @@ class Lesson(TitledContent):
     def get_absolute_url(self) -> str:
         return reverse("courses:lesson", kwargs={"course": self.course.key, "lesson": self.key})
 
+    @staticmethod
+    def render_html(row) -> dict[str, str]:
+        return per_language(row, "body")
 
-class Fact(models.Model):
+
+class Fact(RenderedContent):
     class Status(models.TextChoices):
         VERIFIED = "verified", _("verified")
         SIMPLIFIED = "simplified", _("simplified")
@@ -108,12 +125,23 @@ class Fact(models.Model):
     note_en = models.TextField(_("instructor's note (English)"), blank=True)
     sources = models.ManyToManyField(Source, through="FactSource", related_name="facts")
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    statement_html_de = html_field(_("statement (German, HTML)"))
+    statement_html_en = html_field(_("statement (English, HTML)"))
+    explanation_html_de = html_field(_("explanation (German, HTML)"))
+    explanation_html_en = html_field(_("explanation (English, HTML)"))
+    note_html_de = html_field(_("instructor's note (German, HTML)"))
+    note_html_en = html_field(_("instructor's note (English, HTML)"))
 
     statement = Translated()
     explanation = Translated()
     note = Translated()
+    statement_html = TranslatedHTML()
+    explanation_html = TranslatedHTML()
+    note_html = TranslatedHTML()
 
-    objects = LiveQuerySet.as_manager()
+    objects = LiveRenderedQuerySet.as_manager()
+
+    RENDERED = sources_per_language("statement", "explanation", "note")
 
     class Meta:
         ordering = ["course", "lesson__position", "position"]
@@ -123,6 +151,10 @@ class Fact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course.key}/{self.key}"
+
+    @staticmethod
+    def render_html(row) -> dict[str, str]:
+        return per_language(row, "statement") | per_language(row, "explanation") | per_language(row, "note")
 
 
 class FactSource(models.Model):

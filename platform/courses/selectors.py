@@ -4,6 +4,15 @@ from django.http import Http404
 from courses.content.model import LANGUAGES, CourseContent, LessonContent
 from courses.content.schema import CourseFile, FactEntry, LessonFile, SourceEntry
 from courses.models import Course, CourseStaff, Fact, Lesson, LessonProgress, Source
+from courses.translation import LANGUAGE_CODES
+
+# Long texts a page need not read: the Markdown sources where it shows their stored HTML,
+# and the HTML where it shows neither (a list of lessons).
+MARKDOWN = {
+    "lesson": tuple(f"body_{code}" for code in LANGUAGE_CODES),
+    "fact": tuple(f"{name}_{code}" for name in ("statement", "explanation", "note") for code in LANGUAGE_CODES),
+}
+HTML = {"lesson": tuple(f"body_html_{code}" for code in LANGUAGE_CODES)}
 
 
 def course_list() -> QuerySet[Course]:
@@ -22,6 +31,7 @@ def course_list() -> QuerySet[Course]:
 def course_lessons(*, course: Course) -> QuerySet[Lesson]:
     return (
         course.lessons.live()
+        .defer(*MARKDOWN["lesson"], *HTML["lesson"])  # the list shows titles and summaries, not the texts
         .annotate(fact_count=Count("facts", filter=Q(facts__retired_at__isnull=True)))
         .order_by("position")
     )
@@ -46,9 +56,10 @@ def lesson_facts(*, lesson: Lesson) -> QuerySet[Fact]:
 
 
 def lesson_neighbours(*, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
-    siblings = lesson.course.lessons.live()
-    previous = siblings.filter(position__lt=lesson.position).order_by("-position").first()
-    following = siblings.filter(position__gt=lesson.position).order_by("position").first()
+    """The live lessons before and after this one, in one query (a course has a few dozen at most)."""
+    siblings = list(lesson.course.lessons.live().only("id", "key", "position", "title_de", "title_en", "course_id"))
+    previous = max((s for s in siblings if s.position < lesson.position), key=lambda s: s.position, default=None)
+    following = min((s for s in siblings if s.position > lesson.position), key=lambda s: s.position, default=None)
     return previous, following
 
 

@@ -1,6 +1,7 @@
 """Content in two languages: one column per language, read in the visitor's language."""
 
 from django.conf import settings
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -26,3 +27,20 @@ class Translated:
             return self
         value = getattr(instance, f"{self.name}_{current_language()}")
         return value or getattr(instance, f"{self.name}_{ORIGINAL_LANGUAGE}")
+
+
+class TranslatedHTML:
+    """`body_html = TranslatedHTML()` reads the stored HTML `body_html_de` or `body_html_en`.
+
+    The HTML was rendered and sanitised when the content was saved (courses.rendering),
+    hence safe. Falls back to the original language like `Translated`.
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = getattr(instance, f"{self.name}_{current_language()}")
+        return mark_safe(value or getattr(instance, f"{self.name}_{ORIGINAL_LANGUAGE}"))  # noqa: S308 - sanitised on save

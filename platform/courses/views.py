@@ -11,7 +11,7 @@ from courses.models import Course, Lesson
 
 def _live_lesson(course_key: str, lesson_key: str) -> Lesson:
     return get_object_or_404(
-        Lesson.objects.live().select_related("course"),
+        Lesson.objects.live().select_related("course").defer(*selectors.MARKDOWN["lesson"]),  # the page shows the HTML
         course__key=course_key,
         course__retired_at__isnull=True,
         key=lesson_key,
@@ -48,7 +48,7 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
 
 def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
     previous, following = selectors.lesson_neighbours(lesson=lesson)
-    facts = selectors.lesson_facts(lesson=lesson)
+    facts = selectors.lesson_facts(lesson=lesson).defer(*selectors.MARKDOWN["fact"])  # the page shows the HTML
     return {
         "course": lesson.course,
         "lesson": lesson,

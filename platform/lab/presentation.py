@@ -172,13 +172,13 @@ def _prediction(run: ExperimentRun) -> dict[str, Any] | None:
     if prediction is None:
         return None
     return {
-        "prompt": prediction.question.prompt,
+        "prompt": prediction.question.prompt_html,
         "value": number(prediction.value, significant=6),
         "measured": number(prediction.measured, digits=1) if prediction.measured is not None else None,
         "correct": prediction.correct,
         "tolerance": number(prediction.question.data["tolerance"], significant=6),
         "unit": translated(prediction.question.data["unit"]),
-        "explanation": prediction.question.explanation,
+        "explanation": prediction.question.explanation_html,
     }
 
 

@@ -4,11 +4,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Course, Fact, Lesson, LiveQuerySet
-from courses.translation import Translated
+from courses.models import Course, Fact, Lesson, LiveQuerySet, LiveRenderedQuerySet
+from courses.rendering import RenderedContent, html_field, sources_per_language
+from courses.translation import Translated, TranslatedHTML
+from quizzes.rendering import question_html
 
 
-class Question(models.Model):
+class Question(RenderedContent):
     """One question of a course's bank; what differs by type lives in `data` (see grading.py)."""
 
     class Type(models.TextChoices):
@@ -38,11 +40,21 @@ class Question(models.Model):
     explanation_en = models.TextField(_("explanation (English)"))
     data = models.JSONField(_("type-specific data"), default=dict)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    prompt_html_de = html_field(_("prompt (German, HTML)"))
+    prompt_html_en = html_field(_("prompt (English, HTML)"))
+    explanation_html_de = html_field(_("explanation (German, HTML)"))
+    explanation_html_en = html_field(_("explanation (English, HTML)"))
+    data_html = models.JSONField(_("type-specific texts, as HTML"), default=dict, blank=True, editable=False)
 
     prompt = Translated()
     explanation = Translated()
+    prompt_html = TranslatedHTML()
+    explanation_html = TranslatedHTML()
 
-    objects = LiveQuerySet.as_manager()
+    objects = LiveRenderedQuerySet.as_manager()
+
+    RENDERED = sources_per_language("prompt", "explanation") | {"data_html": ("data", "type", "prompt_de", "prompt_en")}
+    render_html = staticmethod(question_html)
 
     class Meta:
         ordering = ["course", "position"]

@@ -11,22 +11,16 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from courses.markdown import markdown_html, render_markdown
 from courses.translation import current_language
 from quizzes import grading
 from quizzes.models import Attempt, Question, Response
+from quizzes.rendering import BLANK, BLANK_MARK
 from quizzes.selectors import shuffled
 
-BLANK = "___"
-BLANK_MARK = "GRADLABBLANKFIELD"
 
-
-def _inline_html(text: str) -> SafeString:
-    """Like _html, without the paragraph around a one-paragraph text (an option, a line of feedback)."""
-    html = render_markdown(text).strip()
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-        html = html[3:-4]
-    return mark_safe(html)  # noqa: S308 - sanitised by render_markdown
+def _stored(texts: dict[str, str] | None) -> SafeString:
+    """One of a question's texts stored as HTML when it was saved (quizzes.rendering), in the visitor's language."""
+    return mark_safe((texts or {}).get(current_language(), ""))  # noqa: S308 - sanitised on save
 
 
 def _text(value: dict[str, str] | None) -> str:
@@ -64,7 +58,7 @@ class Shown:
 
     @property
     def explanation(self) -> SafeString:
-        return markdown_html(self.question.explanation)
+        return self.question.explanation_html
 
     @property
     def answer(self) -> Any:
@@ -87,9 +81,9 @@ def _prompt(question: Question) -> tuple[SafeString, bool]:
     there would break the tag. The first blank that is text becomes the field; without
     one, the question is answered in the field below the prompt.
     """
-    text = question.prompt
-    if question.type == "short" and BLANK in text:
-        html = render_markdown(text.replace(BLANK, BLANK_MARK))
+    marked = question.data_html.get("prompt_blank", {}).get(current_language())
+    if question.type == "short" and marked:
+        html = marked
         field_html = (
             f'<input class="cloze" type="text" name="answer" autocomplete="off" spellcheck="false" '
             f'aria-label="{escape(_("The missing word"))}" id="answer-{question.id}">'
@@ -100,7 +94,7 @@ def _prompt(question: Question) -> tuple[SafeString, bool]:
                 piece, placed = piece.replace(BLANK_MARK, field_html, 1), True
             pieces.append(piece.replace(BLANK_MARK, BLANK))
         return mark_safe("".join(pieces)), placed  # noqa: S308 - sanitised HTML plus our own field
-    return markdown_html(text), False
+    return question.prompt_html, False
 
 
 def present(*, attempt: Attempt, question: Question, number: int, responses: list[Response], reveal: bool) -> Shown:
@@ -110,9 +104,10 @@ def present(*, attempt: Attempt, question: Question, number: int, responses: lis
     data = question.data
     if question.type in ("single", "multiple"):
         options = {option["key"]: option for option in data["options"]}
+        texts = question.data_html.get("options", {})
         for key in shuffled(attempt, question, list(options)):
             shown.choices.append(
-                {"key": key, "text": _inline_html(_text(options[key]["text"])), "correct": options[key]["correct"]}
+                {"key": key, "text": _stored(texts.get(key, {}).get("text")), "correct": options[key]["correct"]}
             )
     elif question.type == "ordering":
         items = {item["key"]: item for item in data["items"]}
@@ -150,14 +145,15 @@ def present(*, attempt: Attempt, question: Question, number: int, responses: lis
 def feedback_texts(question: Question, answer: Any) -> list[SafeString]:
     """The author's feedback for this answer: per picked option, or for true/false/wrong answers."""
     result = grading.grade(question.type, question.data, answer)
+    rendered = question.data_html
     texts = []
     for key in result.feedback:
         if key.startswith("option:"):
             option = next((o for o in question.data["options"] if o["key"] == key.removeprefix("option:")), None)
             if option and option.get("feedback"):
-                texts.append(_inline_html(_text(option["feedback"])))
+                texts.append(_stored(rendered.get("options", {}).get(option["key"], {}).get("feedback")))
         elif question.data.get(key):
-            texts.append(_inline_html(_text(question.data[key])))
+            texts.append(_stored(rendered.get("texts", {}).get(key)))
     return texts
 
 

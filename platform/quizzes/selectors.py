@@ -40,7 +40,7 @@ def missed_questions(*, user, course: Course) -> QuerySet[Question]:
 
 
 def quiz_list(*, course: Course) -> QuerySet[Quiz]:
-    return course.quizzes.live().select_related("lesson").order_by("position")
+    return course.quizzes.live().order_by("position")  # the course page lists titles: no lesson joined
 
 
 def best_scores(*, user, course: Course) -> dict[int, int]:
@@ -93,7 +93,11 @@ def _question_facts(course: Course) -> dict[int, list[int]]:
 
 def fact_mastery(*, user, course: Course) -> list[Mastery]:
     """Per fact: of its questions the learner answered, how many their latest answer got right."""
-    facts = {fact.id: Mastery(fact=fact) for fact in course.facts.live().select_related("lesson").order_by("number")}
+    facts = {}
+    shown = ("key", "number", "statement_de", "statement_en", "lesson__key", "lesson__course_id")
+    for fact in course.facts.live().select_related("lesson").only(*shown).order_by("number"):
+        fact.lesson.course = course  # the lesson's link needs its course: the one we have, not a query per fact
+        facts[fact.id] = Mastery(fact=fact)
     question_facts = _question_facts(course)
     for fact_ids in question_facts.values():
         for fact_id in fact_ids:

@@ -26,6 +26,7 @@ class Tags(HTMLParser):
 def shown(quiz, prompt: str):
     question = Question.objects.get(key="name-it", course=quiz.course)
     question.prompt_en = prompt
+    question.save(update_fields=["prompt_en"])  # pages show the HTML stored on save
     attempt = Attempt(quiz=quiz, seed=0, question_ids=[question.id])
     return present(attempt=attempt, question=question, number=1, responses=[], reveal=False)
 

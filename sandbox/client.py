@@ -135,18 +135,28 @@ def _receive(connection, on_event, should_cancel, deadline: float, started: floa
 class SandboxService:
     """A `python -m sandbox serve` process of our own, for the embedded mode and tests."""
 
-    def __init__(self, *, python: str, socket_path: str | os.PathLike, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        python: str,
+        socket_path: str | os.PathLike,
+        env: dict[str, str] | None = None,
+        wrapper: list[str] | None = None,
+    ):
+        """`wrapper`: a command the service runs under (the tests' container emulation), which must exec it."""
         self.python = python
         self.socket_path = os.fspath(socket_path)
         self.env = env or {}
+        self.wrapper = wrapper or []
         self.process: subprocess.Popen | None = None
 
     def start(self, *, ready_timeout_s: float = 120.0) -> SandboxService:
         root = Path(__file__).resolve().parent.parent
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root), **self.env}
         read_fd, write_fd = os.pipe()
+        serve_options = ("--ready-fd", str(write_fd))
         self.process = subprocess.Popen(
-            [self.python, "-m", "sandbox", "serve", "--socket", self.socket_path, "--ready-fd", str(write_fd)],
+            [*self.wrapper, self.python, "-m", "sandbox", "serve", *("--socket", self.socket_path), *serve_options],
             cwd=root,
             env=environment,
             pass_fds=(write_fd,),

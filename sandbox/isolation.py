@@ -398,7 +398,7 @@ def user_namespace_obstacle() -> str:
     if label and not label.startswith("unconfined"):
         return (
             f"the AppArmor profile {label!r} may deny it (Docker's docker-default denies mount:"
-            " load compose/sandbox/apparmor/gradlab-sandbox and set security_opt apparmor=gradlab-sandbox)"
+            " security_opt apparmor=unconfined for the sandbox service, or a profile of your own that allows it)"
         )
     if seccomp_mode() == 2:
         return (

@@ -62,7 +62,8 @@ def run(
 
 def ping(socket_path: str | os.PathLike, *, timeout_s: float = 2.0) -> dict[str, Any] | None:
     """Whether the service is alive: OSError when nothing listens on the socket; the validated
-    pong (`{"type": "pong", "missing": [{"layer", "why"}, ...]}`), or None when the service
+    pong (`{"type": "pong", "missing": [{"layer", "why"}, ...], "isolation": "full" or
+    "reduced"}`), or None when the service
     accepted the connection but answered nothing in time (it takes no request while it runs
     as many runs as it may: it is alive, only busy)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
@@ -89,7 +90,10 @@ def _validate_pong(answer: Any) -> dict[str, Any]:
         if not (isinstance(item, dict) and isinstance(item.get("layer"), str) and isinstance(item.get("why"), str)):
             raise ProtocolError("a missing layer is not {layer, why}")
         missing.append({"layer": item["layer"][:100], "why": item["why"][:300]})
-    return {"type": "pong", "missing": missing}
+    isolation = answer.get("isolation", "reduced" if missing else "full")
+    if isolation not in ("full", "reduced"):
+        raise ProtocolError("isolation is neither full nor reduced")
+    return {"type": "pong", "missing": missing, "isolation": isolation}
 
 
 def _failed(message: str, started: float) -> dict[str, Any]:

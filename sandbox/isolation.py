@@ -425,14 +425,15 @@ def apparmor_label() -> str | None:
     return None
 
 
-def mount_private_tmpfs(path: str, *, limits: Limits, uid: int) -> None:
+def mount_private_tmpfs(path: str, *, limits: Limits, uid: int, gid: int | None = None) -> None:
     """A fresh tmpfs, capped in bytes and files, on the run's working directory.
 
     It lives in the child's own mount namespace: it disappears with the run, whatever the
     learner left in it.
     """
     _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    options = f"size={limits.file_bytes},nr_inodes={limits.work_inodes},mode=0700,uid={uid},gid={uid}"
+    gid = uid if gid is None else gid
+    options = f"size={limits.file_bytes},nr_inodes={limits.work_inodes},mode=0700,uid={uid},gid={gid}"
     _check(
         libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.encode()),
         "mount tmpfs",
@@ -536,7 +537,8 @@ def _run_namespaces(report: Confinement, *, work_dir: str, limits: Limits, uid: 
     except OSError as error:
         raise IsolationError(f"namespaces: {error}") from None
     try:
-        mount_private_tmpfs(work_dir, limits=limits, uid=uid)
+        # Root's run gets a group of its uid; a user namespace's, the service's own group (the only one mapped).
+        mount_private_tmpfs(work_dir, limits=limits, uid=uid, gid=None if strict else os.getegid())
         report.applied.append("private tmpfs")
     except OSError as error:
         if strict:
@@ -590,6 +592,7 @@ def confine(
             unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
             set_hostname()  # its user namespace owns the new UTS namespace
             report.applied += ["network namespace", "IPC namespace", "UTS namespace"]
+            user_namespace = True  # its capabilities there go below, as on the container path
         except OSError:
             report.skipped.append(f"network, IPC and UTS namespaces: {user_namespace_obstacle()}")
     os.chdir(work_dir)

@@ -116,7 +116,7 @@ def serve_in_a_container(sandbox_python, folder, options, environment):
     process = subprocess.Popen(
         [
             *("unshare", "--mount", "--net", "sh", str(ROOT / "tests" / "deploy" / "container.sh")),
-            *("--user", "10002:10002", "--no-new-privs", *options, "--", "env", *environment, *command),
+            *("--user", "10002:10001", "--no-new-privs", *options, "--", "env", *environment, *command),
         ],
         cwd=ROOT,
         env={"PATH": os.environ["PATH"], "SANDBOX_WORK_ROOT": str(folder / "work")},

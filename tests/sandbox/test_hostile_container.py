@@ -29,7 +29,7 @@ from tests.sandbox.test_hostile import *  # noqa: F403 - the same cases, collect
 
 pytestmark = [pytest.mark.slow]
 
-IMAGE_USER = "10002:10002"
+IMAGE_USER = "10002:10001"  # the image: user sandbox, group gradlab
 CONTAINER = ROOT / "tests" / "deploy" / "container.sh"
 PROFILE = ROOT / "compose" / "sandbox" / "seccomp" / "profile.json"
 CGROUP_V1 = Path("/sys/fs/cgroup")

@@ -1,8 +1,9 @@
 """One run: the supervisor and the confined child it forks.
 
 `supervise` runs in a process forked from the zygote (so torch is already imported). It
-makes the working directory, forks the child into a new PID namespace (when root: the
-child is its init, so everything it starts dies with it), and then only watches: a
+makes the working directory, forks the child into a new PID namespace (as root; in a
+container, one owned by a user namespace of the run's own: the child is its init, so
+everything it starts dies with it), and then only watches: a
 wall-clock deadline, a cap on output bytes, cancel requests, the child's exit. It reads
 two pipes: fd 3 of the child carries events (JSON lines), fds 1 and 2 carry the learner's
 own printing, which can never pass for an event. Every event is validated before it is

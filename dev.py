@@ -295,6 +295,11 @@ def run(args: list[str]) -> int:
     environment = {**os.environ, **serving, "LAB_SANDBOX_SOCKET": str(socket_path), "PYTHONPATH": python_path}
     # The sandbox may run as long as the lab allows a run (LAB_RUN_TIMEOUT_S, 120 s by default).
     environment.setdefault("SANDBOX_TIMEOUT_S", environment.get("LAB_RUN_TIMEOUT_S", "120"))
+    if os.geteuid() != 0 and "SANDBOX_ISOLATION" not in environment:
+        # An ordinary user on a laptop cannot give each run a uid and control group of its own;
+        # the sandbox refuses to start without them unless told so, here explicitly.
+        say("not root: the sandbox runs with reduced isolation (SANDBOX_ISOLATION=reduced; as root it gets all layers)")
+        environment["SANDBOX_ISOLATION"] = "reduced"
     socket_path.unlink(missing_ok=True)
     sandbox = Child(
         "sandbox service", [str(sandbox_python), "-m", "sandbox", "serve", "--socket", str(socket_path)], environment

@@ -6,7 +6,8 @@ every process of the run at once, whatever the run did to its own signals. Group
 made by the zygote under its own cgroup (v1: the memory and pids hierarchies; v2: the
 unified one), one name per run that is never used twice. Where the machine gives cgroups,
 a run starts only inside its group with its caps in place: a group that cannot be made
-fails the run, and says why. Where it gives none (no root, nothing delegated),
+fails the run, and says why. An unprivileged zygote (in a container) uses its own cgroup
+where the host delegated it, writable by its uid. Where it gives none (nothing delegated),
 `availability` says so, the sandbox prints it at start and `python -m sandbox check`
 lists the layer as missing.
 """
@@ -63,20 +64,62 @@ def _parents() -> list[tuple[Path, dict[str, str]]] | None:
     return None
 
 
-def availability() -> tuple[bool, str]:
-    """Whether runs get a control group here, and if not, why (for the start message and check)."""
-    if os.geteuid() != 0:
-        return False, "not root: an ordinary user cannot make control groups here (start the sandbox as root)"
+def _usable_parents() -> tuple[list[tuple[Path, dict[str, str]]] | None, str]:
+    """The parents run groups go under, or None with the reason there are none here.
+
+    Root uses its own cgroup. An unprivileged zygote (the container path) uses it only where
+    the host delegated it a writable subtree: its own cgroup's folders writable by it.
+    """
     parents = _parents()
+    root = os.geteuid() == 0
     if parents is None:
-        return False, (
+        why = (
             "no memory and pids controllers delegated to the sandbox's cgroup "
             f"(cgroup v1 memory+pids hierarchies, or v2 cgroup.subtree_control with memory pids, under {ROOT})"
         )
+        return None, why if root else f"{why}: {DELEGATION_REMEDY}"
     for parent, _ in parents:
         if not os.access(parent, os.W_OK):
-            return False, f"{parent} is not writable"
-    return True, "memory and process caps per run"
+            if root:
+                return None, f"{parent} is not writable"
+            return None, f"{parent} is not writable by the service's uid {os.geteuid()}: {DELEGATION_REMEDY}"
+    return parents, "memory and process caps per run"
+
+
+# What an operator does where the container's cgroup is not the sandbox's to divide.
+DELEGATION_REMEDY = (
+    "delegate a writable cgroup subtree to the sandbox (its own cgroup owned by its uid, with memory and pids"
+    " enabled; Docker mounts /sys/fs/cgroup read-only), or set SANDBOX_ISOLATION=reduced (runs then share"
+    " the container's memory and pids limits)"
+)
+
+
+def availability() -> tuple[bool, str]:
+    """Whether runs get a control group here, and if not, why (for the start message and check)."""
+    parents, why = _usable_parents()
+    return parents is not None, why
+
+
+def shared_pids_max() -> int | None:
+    """The lowest pids.max over this process's cgroup and its parents (the container's), None for no cap."""
+    own = _own_paths()
+    if "pids" in own and (ROOT / "pids").is_dir():
+        folder = ROOT / "pids" / own["pids"].lstrip("/")
+        top = ROOT / "pids"
+    elif "" in own:
+        folder = ROOT / own[""].lstrip("/")
+        top = ROOT
+    else:
+        return None
+    lowest = None
+    while True:
+        with contextlib.suppress(OSError, ValueError):
+            value = (folder / "pids.max").read_text().strip()
+            if value != "max":
+                lowest = int(value) if lowest is None else min(lowest, int(value))
+        if folder == top or top not in folder.parents:
+            return lowest
+        folder = folder.parent
 
 
 @dataclass
@@ -162,7 +205,7 @@ def run_group(*, memory_bytes: int, processes: int) -> RunGroup:
     An empty RunGroup where the machine gives no cgroups (`availability`); CgroupError
     where it does and this group could not be made in full.
     """
-    parents = _parents() if os.geteuid() == 0 else None
+    parents = _parents() if os.geteuid() == 0 else _usable_parents()[0]
     group = RunGroup()
     if parents is None:
         return group
@@ -202,7 +245,7 @@ def run_group(*, memory_bytes: int, processes: int) -> RunGroup:
 def remove_stale() -> list[str]:
     """Remove the groups of zygotes that are gone (killed before they cleaned up); returns problems."""
     problems = []
-    for parent, _ in _parents() or []:
+    for parent, _ in (_parents() if os.geteuid() == 0 else _usable_parents()[0]) or []:
         for folder in parent.glob(f"{PREFIX}*"):
             owner = folder.name.removeprefix(PREFIX).split("-", 1)[0]
             if owner.isdigit() and not Path(f"/proc/{owner}").exists():

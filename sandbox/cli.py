@@ -97,40 +97,83 @@ def command_presets(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def missing_layers() -> list[dict[str, str]]:
-    """The layers this machine cannot give a run, each {"layer", "why"} (python -m sandbox check probes them all)."""
-    from sandbox import cgroups, isolation
-
-    missing = []
-    if os.geteuid() != 0:
-        missing.append({"layer": "namespaces, tmpfs and a uid per run", "why": isolation.user_namespace_obstacle()})
-    available, why = cgroups.availability()
-    if not available:
-        missing.append({"layer": "control groups", "why": why})
-    if isolation.landlock_abi() < 1:
-        missing.append({"layer": "landlock", "why": "the kernel has none"})
-    return missing
+# Processes the service itself may have beside its runs: the zygote, a supervisor per run,
+# a `check` or health probe exec-ed into the container.
+PIDS_MARGIN = 16
 
 
-def _say_what_is_missing() -> list[dict[str, str]]:
-    """At start, name the layers this machine cannot give a run; a ping's answer repeats them."""
-    missing = missing_layers()
-    for item in missing:
-        print(f"sandbox: layer missing here: {item['layer']}: {item['why']}", file=sys.stderr, flush=True)
-    return missing
+def _probe(limits, work_root: str) -> dict[str, Any]:
+    """Run PROBE confined, as a learner's code would be; what it saw and what a run here lacks."""
+    from sandbox import isolation, zygote
+
+    read_fd, write_fd = os.pipe()
+    zygote.run_requests([{"code": PROBE}], limits=limits, work_root=work_root, out_fd=write_fd)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as output:
+        (result,) = [json.loads(line) for line in output if b'"result"' in line]
+    root = os.geteuid() == 0
+    report: dict[str, Any] = {"landlock_abi": isolation.landlock_abi(), "root": root}
+    report["apparmor"] = isolation.apparmor_label()
+    try:
+        report["child"] = json.loads(result["log"].splitlines()[0])
+    except (IndexError, ValueError, KeyError):
+        report["child"] = result
+    report["missing"] = layers_missing(report["child"], root=root, landlock_abi=report["landlock_abi"])
+    return report
+
+
+def shared_process_cap_problem(limits, max_runs: int) -> str | None:
+    """Where runs have no control group, they share the container's pids.max: it must hold them all."""
+    from sandbox import cgroups
+
+    if cgroups.availability()[0]:
+        return None
+    cap = cgroups.shared_pids_max()
+    needed = max_runs * limits.processes + PIDS_MARGIN
+    if cap is None or cap >= needed:
+        return None
+    return (
+        f"SANDBOX_MAX_RUNS × SANDBOX_PROCESSES + {PIDS_MARGIN} = {max_runs} × {limits.processes} + {PIDS_MARGIN}"
+        f" = {needed} exceeds the container's pids.max ({cap}), which the runs share without a control group"
+        " of their own: lower SANDBOX_MAX_RUNS or SANDBOX_PROCESSES, or raise pids_limit"
+    )
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
     from sandbox import zygote
 
     limits = _limits()
+    try:
+        mode = settings.isolation_mode()
+    except settings.SettingsError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 2
+    max_runs = arguments.max_runs or settings.max_runs()
     zygote.warm_up()
-    missing = _say_what_is_missing()
+    work_root = _work_root()
+    problem = shared_process_cap_problem(limits, max_runs)
+    if problem:
+        print(f"sandbox: refusing to start: {problem}", file=sys.stderr, flush=True)
+        return 2
+    missing = _probe(limits, work_root)["missing"]
+    for item in missing:
+        print(f"sandbox: layer missing here: {item['layer']}: {item['why']}", file=sys.stderr, flush=True)
+    if missing and mode != "reduced":
+        print(
+            f"sandbox: refusing to start: {missing[0]['layer']} is missing ({missing[0]['why']});"
+            " give the setting named, or set SANDBOX_ISOLATION=reduced to run without "
+            + ", ".join(item["layer"] for item in missing),
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
+    if missing:
+        print("sandbox: reduced isolation (SANDBOX_ISOLATION=reduced)", file=sys.stderr, flush=True)
     zygote.serve(
         arguments.socket,
         limits=limits,
-        work_root=_work_root(),
-        max_runs=arguments.max_runs or settings.max_runs(),
+        work_root=work_root,
+        max_runs=max_runs,
         ready_fd=arguments.ready_fd,
         missing=missing,
     )
@@ -155,11 +198,18 @@ try:
     outside = "readable"
 except OSError:
     outside = "denied"
+try:
+    user_namespace = open("/proc/self/uid_map").read().split() != ["0", "0", "4294967295"]
+except OSError:
+    user_namespace = None
 print(json.dumps({
     "uid": os.getuid(),
     "pid": os.getpid(),
     "procfs_self": os.readlink("/proc/self"),
     "hostname": socket.gethostname(),
+    "user_namespace": user_namespace,
+    "private_tmpfs": os.stat(".").st_dev != os.stat("..").st_dev,
+    "capabilities": status["CapEff"].strip(),
     "seccomp": status["Seccomp"].strip() == "2",
     "no_new_privs": status["NoNewPrivs"].strip() == "1",
     "network": network,
@@ -171,30 +221,52 @@ print(json.dumps({
 }))
 """
 
+PROCFS_REMEDY = (
+    "the kernel refuses a fresh procfs in a user namespace while /proc has masked or read-only paths"
+    " (Docker masks some: security_opt systempaths=unconfined lifts it; the service's uid is not 0,"
+    " so the unmasked files stay closed to it by their modes)"
+)
+
 
 def layers_missing(child: dict[str, Any], *, root: bool, landlock_abi: int) -> list[dict[str, str]]:
     """The layers of DESIGN.md section 4 a run here does not get, each with the reason."""
     from sandbox import cgroups, isolation
 
     user_namespace = child.get("hostname") == isolation.RUN_HOSTNAME.decode()
+    own_pid_namespace = child.get("pid") == 1
     cgroups_given, cgroups_why = cgroups.availability()  # reads /proc and the cgroup tree: once
     if root:
         namespaces_why = "the kernel refused it"
+    elif own_pid_namespace:
+        label = isolation.apparmor_label()
+        namespaces_why = (
+            isolation.user_namespace_obstacle()
+            if label and not label.startswith("unconfined")
+            else "the kernel refused a mount in the run's user namespace"
+        )
     elif user_namespace:
-        namespaces_why = "not root: an ordinary user's runs get network, IPC and UTS namespaces only (start it as root)"
+        namespaces_why = (
+            "the run's user namespace was made too late for a PID namespace"
+            f" (the supervisor's own failed: {isolation.user_namespace_obstacle()})"
+        )
     else:
         namespaces_why = isolation.user_namespace_obstacle()
+    procfs_why = PROCFS_REMEDY if own_pid_namespace and child.get("private_tmpfs") else namespaces_why
+    if root:
+        apart = ("a uid of its own", child.get("uid", 0) >= isolation.UNPRIVILEGED_UID_BASE, "the uid drop failed")
+    else:
+        # Decided (sandbox/README.md): no CAP_SETUID for the container, so one kernel uid for
+        # every run; a user namespace per run keeps ptrace, /proc/<pid>/mem and process counts apart.
+        apart = ("a user namespace of its own", bool(child.get("user_namespace")) and own_pid_namespace, namespaces_why)
     checks = [
-        ("PID namespace", child.get("pid") == 1, namespaces_why),
-        ("fresh procfs", child.get("procfs_self") == "1", namespaces_why),
+        ("PID namespace", own_pid_namespace, namespaces_why),
+        ("private tmpfs", bool(child.get("private_tmpfs")), namespaces_why),
+        ("fresh procfs", child.get("procfs_self") == "1", procfs_why),
         ("network namespace", child.get("interfaces") == ["lo"], namespaces_why),
         ("IPC and UTS namespaces", user_namespace, namespaces_why),
         ("cgroup namespace", child.get("cgroups") == ["/"], namespaces_why),
-        (
-            "a uid of its own",
-            child.get("uid", 0) >= isolation.UNPRIVILEGED_UID_BASE,
-            "not root: runs keep the service's uid",
-        ),
+        apart,
+        ("no capabilities", child.get("capabilities") == "0000000000000000", "the capability drop failed"),
         (
             "control group (memory and process caps for the whole run)",
             cgroups_given,
@@ -212,21 +284,24 @@ def command_check(arguments: argparse.Namespace) -> int:
     """Run a probe confined, as a learner's code would be, and print what it saw and what is missing."""
     import tempfile
 
-    from sandbox import isolation, zygote
+    from sandbox import zygote
 
     zygote.warm_up()
-    read_fd, write_fd = os.pipe()
-    zygote.run_requests([{"code": PROBE}], limits=_limits(), work_root=_work_root(), out_fd=write_fd)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as output:
-        (result,) = [json.loads(line) for line in output if b'"result"' in line]
-    root = os.geteuid() == 0
-    report = {"landlock_abi": isolation.landlock_abi(), "root": root, "temp": tempfile.gettempdir()}
+    limits = _limits()
+    report = _probe(limits, _work_root())
+    report["temp"] = tempfile.gettempdir()
     try:
-        report["child"] = json.loads(result["log"].splitlines()[0])
-    except (IndexError, ValueError):
-        report["child"] = result
-    report["missing"] = layers_missing(report["child"], root=root, landlock_abi=report["landlock_abi"])
+        mode = settings.isolation_mode()
+    except settings.SettingsError as error:
+        mode = str(error)
+    problem = shared_process_cap_problem(limits, settings.max_runs())
+    if problem:
+        report["serve"] = f"refuses to start: {problem}"
+    elif report["missing"] and mode != "reduced":
+        report["serve"] = "refuses to start: a layer is missing (give the setting named, or SANDBOX_ISOLATION=reduced)"
+    else:
+        report["serve"] = "starts"
+    report["isolation"] = "reduced" if report["missing"] else "full"
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0

@@ -62,7 +62,8 @@ def run(
 
 def ping(socket_path: str | os.PathLike, *, timeout_s: float = 2.0) -> dict[str, Any] | None:
     """Whether the service is alive: OSError when nothing listens on the socket; the validated
-    pong (`{"type": "pong", "missing": [{"layer", "why"}, ...]}`), or None when the service
+    pong (`{"type": "pong", "missing": [{"layer", "why"}, ...], "isolation": "full" or
+    "reduced"}`), or None when the service
     accepted the connection but answered nothing in time (it takes no request while it runs
     as many runs as it may: it is alive, only busy)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
@@ -89,7 +90,10 @@ def _validate_pong(answer: Any) -> dict[str, Any]:
         if not (isinstance(item, dict) and isinstance(item.get("layer"), str) and isinstance(item.get("why"), str)):
             raise ProtocolError("a missing layer is not {layer, why}")
         missing.append({"layer": item["layer"][:100], "why": item["why"][:300]})
-    return {"type": "pong", "missing": missing}
+    isolation = answer.get("isolation", "reduced" if missing else "full")
+    if isolation not in ("full", "reduced"):
+        raise ProtocolError("isolation is neither full nor reduced")
+    return {"type": "pong", "missing": missing, "isolation": isolation}
 
 
 def _failed(message: str, started: float) -> dict[str, Any]:
@@ -135,18 +139,28 @@ def _receive(connection, on_event, should_cancel, deadline: float, started: floa
 class SandboxService:
     """A `python -m sandbox serve` process of our own, for the embedded mode and tests."""
 
-    def __init__(self, *, python: str, socket_path: str | os.PathLike, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        python: str,
+        socket_path: str | os.PathLike,
+        env: dict[str, str] | None = None,
+        wrapper: list[str] | None = None,
+    ):
+        """`wrapper`: a command the service runs under (the tests' container emulation), which must exec it."""
         self.python = python
         self.socket_path = os.fspath(socket_path)
         self.env = env or {}
+        self.wrapper = wrapper or []
         self.process: subprocess.Popen | None = None
 
     def start(self, *, ready_timeout_s: float = 120.0) -> SandboxService:
         root = Path(__file__).resolve().parent.parent
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root), **self.env}
         read_fd, write_fd = os.pipe()
+        serve_options = ("--ready-fd", str(write_fd))
         self.process = subprocess.Popen(
-            [self.python, "-m", "sandbox", "serve", "--socket", self.socket_path, "--ready-fd", str(write_fd)],
+            [*self.wrapper, self.python, "-m", "sandbox", "serve", *("--socket", self.socket_path), *serve_options],
             cwd=root,
             env=environment,
             pass_fds=(write_fd,),

@@ -44,7 +44,7 @@ NAMESPACE_FLAGS = (
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 
 SYS_X86_64 = {"unshare": 272, "seccomp": 317, "landlock_create_ruleset": 444, "landlock_add_rule": 445}
-SYS_X86_64 |= {"landlock_restrict_self": 446}
+SYS_X86_64 |= {"landlock_restrict_self": 446, "capset": 126}
 
 UNPRIVILEGED_UID_BASE = 200_000
 
@@ -394,21 +394,82 @@ def user_namespace_obstacle() -> str:
     ):
         if _read_setting(path) == blocking:
             return f"{path.removeprefix('/proc/sys/').replace('/', '.')} is {blocking} ({remedy}, or run it as root)"
+    label = apparmor_label()
+    if label and not label.startswith("unconfined"):
+        return (
+            f"the AppArmor profile {label!r} may deny it (Docker's docker-default denies mount:"
+            " security_opt apparmor=unconfined for the sandbox service, or a profile of your own that allows it)"
+        )
+    if seccomp_mode() == 2:
+        return (
+            "a seccomp filter on the service refuses unshare (in Docker: security_opt"
+            " seccomp=compose/sandbox/seccomp/profile.json, Docker's default profile plus what user namespaces need)"
+        )
     return "the kernel refused an unprivileged user namespace (a seccomp profile or a container may deny it)"
 
 
-def mount_private_tmpfs(path: str, *, limits: Limits, uid: int) -> None:
+def seccomp_mode() -> int:
+    """This process's seccomp mode (0 none, 2 a filter), from /proc/self/status."""
+    for line in (_read_setting("/proc/self/status") or "").splitlines():
+        if line.startswith("Seccomp:"):
+            return int(line.split()[1])
+    return 0
+
+
+def apparmor_label() -> str | None:
+    """The AppArmor profile confining this process ("docker-default (enforce)"), or None without AppArmor."""
+    for path in ("/proc/self/attr/apparmor/current", "/proc/self/attr/current"):
+        label = _read_setting(path)
+        if label:
+            return label.rstrip("\x00")
+    return None
+
+
+def mount_private_tmpfs(path: str, *, limits: Limits, uid: int, gid: int | None = None) -> None:
     """A fresh tmpfs, capped in bytes and files, on the run's working directory.
 
     It lives in the child's own mount namespace: it disappears with the run, whatever the
     learner left in it.
     """
     _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    options = f"size={limits.file_bytes},nr_inodes={limits.work_inodes},mode=0700,uid={uid},gid={uid}"
+    gid = uid if gid is None else gid
+    options = f"size={limits.file_bytes},nr_inodes={limits.work_inodes},mode=0700,uid={uid},gid={gid}"
     _check(
         libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.encode()),
         "mount tmpfs",
     )
+
+
+def enter_user_namespace() -> None:
+    """Make a user namespace and a PID namespace for the run (the container path).
+
+    Called in the run's supervisor, before it forks the child: the child becomes init of
+    the new PID namespace, which the new user namespace owns, so the child may make the
+    run's other namespaces, mount its tmpfs and a fresh procfs. An unprivileged zygote may
+    map only its own uid and gid (no CAP_SETUID outside): the run keeps the service's kernel
+    uid, and what keeps runs apart is the namespace (ptrace, /proc/<pid>/mem and process
+    counts are per user namespace) and the PID namespace (no other process can be named).
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    unshare(CLONE_NEWUSER | CLONE_NEWPID)
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+
+
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def drop_capabilities() -> None:
+    """Give up every capability the run's user namespace granted: bounding, ambient, then the sets."""
+    last = int(_read_setting("/proc/sys/kernel/cap_last_cap") or "40")
+    for capability in range(last + 1):
+        _check(libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(capability), 0, 0, 0), "drop a bounding capability")
+    _check(libc.prctl(PR_CAP_AMBIENT, ctypes.c_ulong(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0), "clear ambient capabilities")
+    header = ctypes.create_string_buffer(struct.pack("=Ii", _LINUX_CAPABILITY_VERSION_3, 0))
+    data = ctypes.create_string_buffer(bytes(24))  # effective, permitted, inheritable: empty (two words)
+    syscall("capset", header, data)
 
 
 def drop_privileges(uid: int) -> None:
@@ -433,6 +494,7 @@ PROC_SELF_READABLE = (
     "net",
     "cgroup",
     "oom_score_adj",
+    "uid_map",
 )
 
 
@@ -458,10 +520,57 @@ class Confinement:
     skipped: list[str] = field(default_factory=list)
 
 
+def _run_namespaces(report: Confinement, *, work_dir: str, limits: Limits, uid: int, strict: bool) -> None:
+    """The run's network, mount, IPC, UTS and cgroup namespaces, its hostname, tmpfs and procfs.
+
+    As root (strict) any failure fails the run. In a user namespace of its own (the
+    container path) a mount the container's settings forbid (masked /proc paths, an
+    AppArmor profile) is skipped and named: `serve` refuses to start without it unless the
+    operator asked for reduced isolation.
+    """
+    try:
+        # The run was moved into its control group before it started, so the new cgroup
+        # namespace shows that group as the root: no host cgroup path is visible.
+        unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+        report.applied += ["network namespace", "IPC namespace", "UTS namespace", "cgroup namespace"]
+        set_hostname()
+    except OSError as error:
+        raise IsolationError(f"namespaces: {error}") from None
+    try:
+        # Root's run gets a group of its uid; a user namespace's, the service's own group (the only one mapped).
+        mount_private_tmpfs(work_dir, limits=limits, uid=uid, gid=None if strict else os.getegid())
+        report.applied.append("private tmpfs")
+    except OSError as error:
+        if strict:
+            raise IsolationError(f"namespaces: {error}") from None
+        report.skipped.append(f"private tmpfs: {error}")
+        return
+    try:
+        mount_fresh_proc()
+        report.applied.append("fresh procfs")
+    except OSError as error:
+        if strict:
+            raise IsolationError(f"namespaces: {error}") from None
+        report.skipped.append(f"fresh procfs: {error}")
+
+
 def confine(
-    *, work_dir: str, limits: Limits, uid: int, cuda: bool, setup_cuda, group_counts_processes: bool = False
+    *,
+    work_dir: str,
+    limits: Limits,
+    uid: int,
+    cuda: bool,
+    setup_cuda,
+    group_counts_processes: bool = False,
+    user_namespace: bool = False,
 ) -> Confinement:
-    """Apply every layer to the calling process (the run's child). Raises IsolationError."""
+    """Apply every layer to the calling process (the run's child). Raises IsolationError.
+
+    `user_namespace`: the supervisor made the run a user and PID namespace of its own
+    (`enter_user_namespace`, the unprivileged container path): the child then builds the
+    same namespaces and mounts as root does, and gives up the namespace's capabilities
+    where root gives up its uid.
+    """
     report = Confinement()
     root = os.geteuid() == 0
     os.umask(0o077)
@@ -474,23 +583,16 @@ def confine(
         adjust.write("1000")
     report.applied.append("first to go on out-of-memory")
     if root:
-        try:
-            # The run was moved into its control group before it started, so the new cgroup
-            # namespace shows that group as the root: no host cgroup path is visible.
-            unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
-            report.applied += ["network namespace", "IPC namespace", "UTS namespace", "cgroup namespace"]
-            set_hostname()
-            mount_private_tmpfs(work_dir, limits=limits, uid=uid)
-            report.applied.append("private tmpfs")
-            mount_fresh_proc()
-            report.applied.append("fresh procfs")
-        except OSError as error:
-            raise IsolationError(f"namespaces: {error}") from None
+        _run_namespaces(report, work_dir=work_dir, limits=limits, uid=uid, strict=True)
+    elif user_namespace:
+        report.applied += ["user namespace", "PID namespace"]
+        _run_namespaces(report, work_dir=work_dir, limits=limits, uid=uid, strict=False)
     else:
         try:
             unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
             set_hostname()  # its user namespace owns the new UTS namespace
             report.applied += ["network namespace", "IPC namespace", "UTS namespace"]
+            user_namespace = True  # its capabilities there go below, as on the container path
         except OSError:
             report.skipped.append(f"network, IPC and UTS namespaces: {user_namespace_obstacle()}")
     os.chdir(work_dir)
@@ -506,6 +608,9 @@ def confine(
     if root:
         drop_privileges(uid)
         report.applied.append(f"uid {uid}")
+    elif user_namespace:
+        drop_capabilities()
+        report.applied.append("no capabilities")
     rlimits_apply(limits, cpu_run=not cuda, group_counts_processes=group_counts_processes)
     report.applied.append("resource limits")
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -1,8 +1,9 @@
 """One run: the supervisor and the confined child it forks.
 
 `supervise` runs in a process forked from the zygote (so torch is already imported). It
-makes the working directory, forks the child into a new PID namespace (when root: the
-child is its init, so everything it starts dies with it), and then only watches: a
+makes the working directory, forks the child into a new PID namespace (as root; in a
+container, one owned by a user namespace of the run's own: the child is its init, so
+everything it starts dies with it), and then only watches: a
 wall-clock deadline, a cap on output bytes, cancel requests, the child's exit. It reads
 two pipes: fd 3 of the child carries events (JSON lines), fds 1 and 2 carry the learner's
 own printing, which can never pass for an event. Every event is validated before it is
@@ -69,7 +70,13 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def _child(
-    request: dict[str, Any], spec: dict[str, Any], work_dir: str, limits: Limits, uid: int, grouped: bool
+    request: dict[str, Any],
+    spec: dict[str, Any],
+    work_dir: str,
+    limits: Limits,
+    uid: int,
+    grouped: bool,
+    user_namespace: bool,
 ) -> int:
     """Everything that happens in the confined child; returns its exit status."""
     import torch
@@ -92,6 +99,7 @@ def _child(
                 cuda=device.type == "cuda",
                 setup_cuda=lambda: torch.zeros(1, device="cuda"),
                 group_counts_processes=grouped,
+                user_namespace=user_namespace,
             )
         except Exception as error:  # noqa: BLE001 - any failure here is the sandbox's, told on its own channel
             write_all(SETUP_FD, f"confinement: {type(error).__name__}: {error}".encode()[:MAX_ERROR])
@@ -116,7 +124,7 @@ def _child(
     return 0
 
 
-def _start_child(request, spec, work_dir, limits, uid, grouped, event_w, log_w, setup_w, go_r) -> int:
+def _start_child(request, spec, work_dir, limits, uid, modes, event_w, log_w, setup_w, go_r) -> int:
     """Fork the child. It waits for a byte on `go_r` (its cgroup is set by then) before anything else."""
     pid = os.fork()
     if pid:
@@ -139,7 +147,7 @@ def _start_child(request, spec, work_dir, limits, uid, grouped, event_w, log_w, 
         sys.stdout = open(1, "w", buffering=1, closefd=False, encoding="utf-8", errors="replace")  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False, encoding="utf-8", errors="replace")  # noqa: SIM115
         sys.stdin = open(0, closefd=False)  # noqa: SIM115
-        status = _child(request, spec, work_dir, limits, uid, grouped)
+        status = _child(request, spec, work_dir, limits, uid, *modes)
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:  # noqa: BLE001, S110 - the child must end here, whatever happened
@@ -277,6 +285,9 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+CPU_MARGIN_S = 0.25
+
+
 def _exit_verdict(watch: _Watch, status: int, *, cpu_s: float, group: cgroups.RunGroup, oom_before: int) -> None:
     """Judge the child's exit by the limit actually hit: a result counts only from a clean exit.
 
@@ -290,7 +301,9 @@ def _exit_verdict(watch: _Watch, status: int, *, cpu_s: float, group: cgroups.Ru
         watch.decide("killed", f"memory limit reached ({_mib(limits.memory_bytes)} for the whole run)")
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu_s >= limits.cpu_s - 0.05):
+        # The kernel checks RLIMIT_CPU against tick-sampled time, wait4 reports the precise run
+        # time: on a loaded (virtual) machine they part by a few ticks, hence the margin.
+        if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu_s >= limits.cpu_s - CPU_MARGIN_S):
             watch.decide("killed", f"CPU time limit reached ({limits.cpu_s:g} s)")
         elif number == signal.SIGXFSZ:
             watch.decide("killed", f"file size limit reached ({_mib(limits.file_bytes)})")
@@ -390,10 +403,20 @@ def supervise(
     if uid is None:
         uid = os.getuid()
     group = group or cgroups.RunGroup()
+    user_namespace = False
     if root:
         # The child becomes init of a fresh PID namespace: when it ends, the kernel kills
         # everything it started (the double-forked daemon too), and kill(-1) reaches nothing.
         isolation.unshare(isolation.CLONE_NEWPID)
+    else:
+        # In a container (an unprivileged zygote): a user namespace of the run's own owns
+        # that PID namespace; where the host or the container forbids it, the run gets the
+        # layers an ordinary user gets, which `serve` refuses to start with unless told so.
+        try:
+            isolation.enter_user_namespace()
+            user_namespace = True
+        except OSError:
+            pass
     event_r, event_w = os.pipe()
     log_r, log_w = os.pipe()
     setup_r, setup_w = os.pipe()
@@ -403,7 +426,9 @@ def supervise(
     pid = None
     oom_before = _machine_oom_kills()
     try:
-        pid = _start_child(request, spec, work_dir, limits, uid, group.active, event_w, log_w, setup_w, go_r)
+        pid = _start_child(
+            request, spec, work_dir, limits, uid, (group.active, user_namespace), event_w, log_w, setup_w, go_r
+        )
         for fd in (event_w, log_w, setup_w, go_r):
             os.close(fd)
         go = b"1"

@@ -8,6 +8,8 @@
     SANDBOX_FILE_BYTES     size of its working directory and of any one file (64 MiB)
     SANDBOX_WORK_ROOT      where working directories are made (the system's temp dir)
     SANDBOX_MAX_RUNS       runs a zygote serves at once; more wait their turn (CPU count)
+    SANDBOX_ISOLATION      "full" (the default): `serve` refuses to start when a layer is missing;
+                           "reduced": it starts without them and says which (check, ping, /healthz)
 
 A request may ask for lower limits than these, never higher ones.
 """
@@ -79,6 +81,16 @@ def checked_work_root() -> str:
 
 def max_runs() -> int:
     return int(_number("SANDBOX_MAX_RUNS", os.cpu_count() or 1, low=1, high=256))
+
+
+ISOLATION_MODES = ("full", "reduced")
+
+
+def isolation_mode() -> str:
+    mode = os.environ.get("SANDBOX_ISOLATION") or "full"
+    if mode not in ISOLATION_MODES:
+        raise SettingsError(f"SANDBOX_ISOLATION: must be full or reduced (got {mode!r})")
+    return mode
 
 
 def limits_for_request(configured: Limits, asked: Any) -> Limits:

@@ -390,8 +390,9 @@ def serve(
 ) -> None:
     """Serve runs on a Unix socket until SIGTERM; at most `max_runs` at once.
 
-    A request `{"op": "ping"}` is answered `{"type": "pong", "missing": [...]}`: the
-    workers' proof that the service is alive, with the layers it lacks (`missing`)."""
+    A request `{"op": "ping"}` is answered `{"type": "pong", "missing": [...], "isolation":
+    "full" or "reduced"}`: the workers' proof that the service is alive, with the layers it
+    lacks (`missing`; only a service started with SANDBOX_ISOLATION=reduced runs without them)."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(socket_path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -434,7 +435,8 @@ def serve(
                 continue
             if request.get("op") == "ping":
                 with contextlib.suppress(OSError):
-                    connection.sendall(dump_line({"type": "pong", "missing": missing or []}))
+                    pong = {"type": "pong", "missing": missing or [], "isolation": "reduced" if missing else "full"}
+                    connection.sendall(dump_line(pong))
                 continue
             if b"cancel" in rest:
                 with contextlib.suppress(OSError):

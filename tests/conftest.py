@@ -110,7 +110,12 @@ def sandbox_service(sandbox_python, open_folder):
     service = client.SandboxService(
         python=sandbox_python,
         socket_path=folder / "sandbox.sock",
-        env={"SANDBOX_WORK_ROOT": str(work_root), "SANDBOX_MAX_RUNS": "2"},
+        # As an ordinary user (a developer's laptop) some layers cannot apply: said explicitly.
+        env={
+            "SANDBOX_WORK_ROOT": str(work_root),
+            "SANDBOX_MAX_RUNS": "2",
+            "SANDBOX_ISOLATION": "full" if os.geteuid() == 0 else "reduced",
+        },
     )
     service.start()
     service.work_root = work_root

@@ -188,5 +188,21 @@ def sandbox_layer_label(name: str) -> str:
         "namespaces, tmpfs and a uid per run": _("namespaces, a private working folder and a user id per run"),
         "control groups": _("control groups (one memory and process cap for the whole run)"),
         "landlock": _("Landlock (what a run may read and write)"),
+        # The layers `python -m sandbox check` and a service's start name (sandbox/cli.py).
+        "PID namespace": _("a PID namespace per run (no other process can be named)"),
+        "private tmpfs": _("a private working folder per run (its own tmpfs)"),
+        "fresh procfs": _("a /proc of its own per run"),
+        "network namespace": _("a network namespace per run (no network)"),
+        "IPC and UTS namespaces": _("IPC and UTS namespaces per run"),
+        "cgroup namespace": _("a cgroup namespace per run"),
+        "a uid of its own": _("a user id per run"),
+        "a user namespace of its own": _("a user namespace per run"),
+        "no capabilities": _("no capabilities in the run"),
+        "control group (memory and process caps for the whole run)": _(
+            "control groups (one memory and process cap for the whole run)"
+        ),
+        "seccomp": _("seccomp (the system calls a run may make)"),
+        "no-new-privileges": _("no new privileges"),
+        "socket creation denied": _("no sockets in the run"),
     }
     return labels.get(name, name)

@@ -190,6 +190,36 @@ def test_instructors_see_which_layers_the_sandbox_lacks(client, instructor, cour
     assert "Landlock (was ein Lauf lesen und schreiben darf)" in german.text  # the reason is the host's, in English
 
 
+def test_healthz_tells_staff_that_the_sandbox_runs_with_reduced_isolation(client, nothing_alive, instructor):
+    missing = [{"layer": "control group (memory and process caps for the whole run)", "why": "not delegated"}]
+    services.heartbeat_stamp(name="sandbox", where="host/1", missing=missing)
+    anonymous = client.get("/healthz").json()
+    client.force_login(instructor)
+
+    health = client.get("/healthz").json()
+
+    assert anonymous["sandbox"] == health["sandbox"] == "ok" and "details" not in anonymous
+    assert health["details"]["sandbox"] == (
+        "reduced isolation, missing: control group (memory and process caps for the whole run) (not delegated)"
+    )
+
+
+def test_instructors_see_reduced_isolation_and_the_layers_by_the_names_the_sandbox_gives(
+    client, instructor, course, nothing_alive
+):
+    missing = [{"layer": "control group (memory and process caps for the whole run)", "why": "not delegated"}]
+    services.heartbeat_stamp(name="sandbox", where="host/1", missing=missing)
+    client.force_login(instructor)
+
+    page = client.get(reverse("authoring:course_runs", kwargs={"course": course.key}))
+    german = client.get(reverse("authoring:course_runs", kwargs={"course": course.key}), HTTP_ACCEPT_LANGUAGE="de")
+
+    assert "<strong>Reduced isolation.</strong> The sandbox here lacks these layers:" in page.text
+    assert 'control groups (one memory and process cap for the whole run): <span lang="en">not delegated' in page.text
+    assert "<strong>Eingeschränkte Isolation.</strong>" in german.text
+    assert "Control Groups (eine Speicher- und Prozessgrenze für den ganzen Lauf)" in german.text
+
+
 def test_instructors_see_no_notice_when_the_sandbox_lacks_nothing(client, instructor, course):
     services.heartbeat_stamp(name="sandbox", where="host/1", missing=[])
     client.force_login(instructor)

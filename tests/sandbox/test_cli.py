@@ -92,35 +92,108 @@ def test_check_lists_every_layer_a_run_gets_as_root_and_none_missing(sandbox_pyt
     assert report["missing"] == []
 
 
-def test_serve_names_the_layers_it_cannot_give_at_start(sandbox_python, open_folder):
-    """As an ordinary user (uid 10002, as tests/deploy runs the container) the start message says what is missing."""
+SECCOMP = "--seccomp", str(ROOT / "compose" / "sandbox" / "seccomp" / "profile.json")
+FULL = "SANDBOX_ISOLATION=full"
+REDUCED = "SANDBOX_ISOLATION=reduced"
+CGROUP_REMEDY = "delegate a writable cgroup subtree to the sandbox"
+
+
+def serve_in_a_container(sandbox_python, folder, options, environment):
+    """`serve` as the image's user under tests/deploy/container.sh; (exit status or None while serving, stderr)."""
+    import contextlib
     import os
     import shutil
     import subprocess
 
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
-        pytest.skip("becoming an ordinary user needs root, unshare and setpriv")
-    script = ROOT / "tests" / "deploy" / "container.sh"
-    work = open_folder / "ordinary-user"
-    work.mkdir(mode=0o777)
-    work.chmod(0o777)
-    command = [sandbox_python, "-m", "sandbox", "serve", "--socket", str(work / "s.sock")]
+        pytest.skip("becoming the image's user needs root, unshare and setpriv")
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    cgroup = f"gradlab-test-serve-{folder.name}"
+    if "--pids-limit" in options:
+        options = [*options, "--cgroup", cgroup]
+    command = [sandbox_python, "-m", "sandbox", "serve", "--socket", str(folder / "s.sock")]
     process = subprocess.Popen(
-        ["unshare", "--mount", "sh", str(script), "--user", "10002:10002", "--", *command],
+        [
+            *("unshare", "--mount", "--net", "sh", str(ROOT / "tests" / "deploy" / "container.sh")),
+            *("--user", "10002:10001", "--no-new-privs", *options, "--", "env", *environment, *command),
+        ],
         cwd=ROOT,
-        env={"PATH": os.environ["PATH"], "SANDBOX_WORK_ROOT": str(work / "work")},
+        env={"PATH": os.environ["PATH"], "SANDBOX_WORK_ROOT": str(folder / "work")},
         stderr=subprocess.PIPE,
         text=True,
     )
+    lines, pong = [], None
     try:
-        lines = []
         for line in process.stderr:
             lines.append(line)
             if "serving on" in line:
+                from sandbox import client
+
+                pong = client.ping(folder / "s.sock", timeout_s=10)
                 break
     finally:
         process.terminate()
-        process.wait(timeout=10)
-    text = "".join(lines)
-    assert "layer missing here: namespaces, tmpfs and a uid per run: the kernel refused" in text, text
-    assert "layer missing here: control groups: not root" in text, text
+        status = process.wait(timeout=20)
+        for controller in ("memory", "pids"):
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(f"/sys/fs/cgroup/{controller}/{cgroup}")
+    return (None if pong is not None else status), "".join(lines), pong
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "environment", "refusal"),
+    [
+        (
+            "dockers-default-profile",
+            [],
+            [FULL],
+            "PID namespace is missing (a seccomp filter on the service refuses unshare (in Docker: security_opt"
+            " seccomp=compose/sandbox/seccomp/profile.json",
+        ),
+        (
+            "masked-proc",
+            [*SECCOMP],
+            [FULL],
+            "fresh procfs is missing (the kernel refuses a fresh procfs in a user namespace while /proc has masked"
+            " or read-only paths (Docker masks some: security_opt systempaths=unconfined lifts it",
+        ),
+        (
+            "no-delegated-cgroup",
+            [*SECCOMP, "--systempaths-unconfined"],
+            [FULL],
+            "control group (memory and process caps for the whole run) is missing (/sys/fs/cgroup/memory/",
+        ),
+        (
+            "pids-max-too-small",
+            [*SECCOMP, "--systempaths-unconfined", "--pids-limit", "100"],
+            [REDUCED],
+            "SANDBOX_MAX_RUNS × SANDBOX_PROCESSES + 16 = 2 × 64 + 16 = 144 exceeds the container's pids.max (100)",
+        ),
+        ("bad-setting", [*SECCOMP], ["SANDBOX_ISOLATION=some"], "SANDBOX_ISOLATION: must be full or reduced"),
+    ],
+)
+def test_serve_refuses_to_start_without_a_layer_and_names_the_setting(
+    sandbox_python, open_folder, name, options, environment, refusal
+):
+    """In a container (the image's user, Docker's settings emulated) a missing layer stops the start."""
+    status, text, _ = serve_in_a_container(
+        sandbox_python, open_folder / f"refuse-{name}", options, ["SANDBOX_MAX_RUNS=2", *environment]
+    )
+    assert status == 2, text
+    assert refusal in text, text
+    if name == "no-delegated-cgroup":
+        assert CGROUP_REMEDY in text and "or set SANDBOX_ISOLATION=reduced" in text, text
+
+
+def test_serve_starts_with_reduced_isolation_when_told_and_says_what_is_missing(sandbox_python, open_folder):
+    status, text, pong = serve_in_a_container(
+        sandbox_python,
+        open_folder / "reduced",
+        [*SECCOMP, "--systempaths-unconfined"],
+        ["SANDBOX_MAX_RUNS=2", REDUCED],
+    )
+    assert status is None, text
+    assert "sandbox: reduced isolation (SANDBOX_ISOLATION=reduced)" in text, text
+    assert [item["layer"] for item in pong["missing"]] == ["control group (memory and process caps for the whole run)"]
+    assert pong["isolation"] == "reduced"

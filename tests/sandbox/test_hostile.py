@@ -144,9 +144,38 @@ def _another_sandboxs_run(pid: str, our_socket: bytes) -> bool:
     return False
 
 
-def run_processes(service) -> list[str]:
-    """Processes (zombies too) running as a run's uid, other sandbox services' runs aside."""
+def _descendants(ancestor: int) -> list[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            parent = _proc_status(entry.name).get("PPid", "").strip()
+            if parent.isdigit():
+                parents[int(entry.name)] = int(parent)
     found = []
+    for pid in parents:
+        seen, current = 0, pid
+        while current in parents and seen < 64:
+            current, seen = parents[current], seen + 1
+            if current == ancestor:
+                found.append(pid)
+                break
+    return sorted(found)
+
+
+def run_processes(service) -> list[str]:
+    """Processes (zombies too) running as a run's uid, other sandbox services' runs aside.
+
+    In a container (tests/sandbox/test_hostile_container.py) every run has the service's
+    kernel uid: there, any process below the zygote (which is every run's subreaper).
+    """
+    found = []
+    if getattr(service, "container", False):
+        for pid in _descendants(service.process.pid):
+            status = _proc_status(str(pid))
+            if status:
+                uid, state = status["Uid"].split()[0], status["State"].strip()
+                found.append(f"pid {pid} {status['Name'].strip()} uid {uid} state {state}")
+        return found
     our_socket = os.fsencode(service.socket_path)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -603,7 +632,7 @@ def test_it_refuses_reading_a_dotenv_secret(run_in_sandbox, contained):
     contained()
 
 
-def test_it_refuses_writing_outside_the_working_directory(run_in_sandbox, contained, marker):
+def test_it_refuses_writing_outside_the_working_directory(sandbox_service, run_in_sandbox, contained, marker):
     targets = [marker(ROOT), marker(TMP), marker(pwd.getpwuid(0).pw_dir), marker(ROOT / "sandbox")]
     code = """
     import json
@@ -620,8 +649,15 @@ def test_it_refuses_writing_outside_the_working_directory(run_in_sandbox, contai
     """
     paths = [str(target) for target in targets]
     result, _ = run_in_sandbox(code=learner(code, targets=paths, first=repr(paths[0])), limits={"timeout_s": 5})
-    assert (result["status"], result["error"]) == ("error", f"{EACCES_ERROR}: {paths[0]!r}")
-    assert probe(result) == dict.fromkeys(paths, "PermissionError")
+    if getattr(sandbox_service, "container", False):
+        # The container's root is read-only: the kernel says so before Landlock is asked.
+        read_only = "OSError: [Errno 30] Read-only file system"
+        assert (result["status"], result["error"]) == ("error", f"{read_only}: {paths[0]!r}")
+        expected = {path: "OSError" if path.startswith(str(ROOT)) else "PermissionError" for path in paths}
+        assert probe(result) == expected
+    else:
+        assert (result["status"], result["error"]) == ("error", f"{EACCES_ERROR}: {paths[0]!r}")
+        assert probe(result) == dict.fromkeys(paths, "PermissionError")
     contained(markers=targets)
 
 
@@ -777,10 +813,14 @@ DENIED_CALLS = {
 
 
 @pytest.mark.parametrize("call", list(DENIED_CALLS), ids=list(DENIED_CALLS))
-def test_it_refuses_a_system_call_with_eperm(run_in_sandbox, contained, call):
+def test_it_refuses_a_system_call_with_eperm(sandbox_service, run_in_sandbox, contained, call):
     result, _ = run_in_sandbox(code=SYSCALLS + DENIED_CALLS[call] + "\n", limits={"timeout_s": 5})
     assert result["status"] == "error"
-    assert result["error"].startswith(EPERM_ERROR)  # os.chroot adds the path
+    if call == "setuid-root" and getattr(sandbox_service, "container", False):
+        # In the run's user namespace uid 0 is not even mapped: the kernel says EINVAL first.
+        assert result["error"] == "OSError: [Errno 22] Invalid argument"
+    else:
+        assert result["error"].startswith(EPERM_ERROR)  # os.chroot adds the path
     contained()
 
 
@@ -949,10 +989,13 @@ def test_it_ends_a_torch_multiprocessing_process(run_in_sandbox, contained):
     worker = multiprocessing.get_context("spawn").Process(target=print, args=("worker",))
     worker.start()
     worker.join()
+    print("exit status", worker.exitcode)
     """
     result, _ = run_in_sandbox(code=learner(code), limits={"timeout_s": 6})
     assert result["status"] == "error"
-    assert result["line"] == 4, result["error"]
+    # Either its start fails (as root the run's uid cannot read the interpreter's spawn module
+    # under /root), or the spawned process cannot exec the interpreter (seccomp).
+    assert result["line"] == 4 or result["log"] == "exit status 255\n", (result["error"], result["log"])
     assert "worker" not in result["log"]
     assert result["wall_s"] < 6
     contained()
@@ -1015,6 +1058,15 @@ def _start_in_background(sandbox_service, **request):
 
 def _supervisor_of_the_run(service, timeout_s: float = 20.0) -> int:
     deadline = time.monotonic() + timeout_s
+    while getattr(service, "container", False) and time.monotonic() < deadline:
+        pids = _run_pids(service)
+        for pid in pids:  # the zygote's child that has a child of its own
+            parent = _proc_status(str(pid)).get("PPid", "").strip()
+            if parent == str(service.process.pid) and any(
+                _proc_status(str(other)).get("PPid", "").strip() == str(pid) for other in pids
+            ):
+                return pid
+        time.sleep(0.02)
     while time.monotonic() < deadline:
         for pid in _run_pids(service):
             parent = _proc_status(str(pid)).get("PPid", "").strip()
@@ -1240,6 +1292,9 @@ def test_it_holds_a_live_runs_uid_for_it_alone(sandbox_service, run_in_sandbox, 
     """Every zygote on the machine skips a uid whose lock a live run holds."""
     import fcntl
 
+    if getattr(sandbox_service, "container", False):
+        pytest.skip("in a container every run has the service's kernel uid (sandbox/README.md: no CAP_SETUID)")
+
     thread, _ = _start_in_background(
         sandbox_service, code="import time\ntime.sleep(3)\n", limits={"timeout_s": 10}, timeout_s=10
     )
@@ -1249,4 +1304,144 @@ def test_it_holds_a_live_runs_uid_for_it_alone(sandbox_service, run_in_sandbox, 
     with open(f"/run/gradlab-sandbox-uids/{uid}", "a") as lock, pytest.raises(BlockingIOError):
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     thread.join(timeout=30)
+    contained()
+
+
+# ---------------------------------------------------------------- runs apart from each other
+
+OTHERS = """
+import ctypes, json, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def errno_of(call):
+    ctypes.set_errno(0)
+    result = call()
+    return [result, ctypes.get_errno()]
+found = {}
+for name, pid in (("zygote", $zygote), ("other", $other)):
+    found[name] = {
+        "kill": errno_of(lambda: libc.kill(pid, 0)),
+        "sigkill": errno_of(lambda: libc.kill(pid, 9)),
+        "pidfd_open": errno_of(lambda: libc.syscall(ctypes.c_long(434), ctypes.c_long(pid), ctypes.c_long(0))),
+        "ptrace": errno_of(lambda: libc.ptrace(ctypes.c_long(16), ctypes.c_long(pid), None, None)),
+        "prlimit": errno_of(lambda: libc.prlimit(pid, 6, None, ctypes.create_string_buffer(16))),
+    }
+    for file in ("mem", "environ", "status"):
+        try:
+            open(f"/proc/{pid}/{file}", "rb").read(16)
+            found[name][file] = "READ"
+        except OSError as error:
+            found[name][file] = type(error).__name__
+found["kill_all"] = errno_of(lambda: libc.kill(-1, 0))
+found["setpriority_user"] = errno_of(lambda: libc.setpriority(2, 0, 19))  # PRIO_USER, this uid
+print("PROBE", json.dumps(found))
+"""
+
+
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_it_keeps_a_run_from_signalling_tracing_or_reading_the_zygote_and_another_run(
+    sandbox_service, run_in_sandbox, contained, zygote_pid
+):
+    """Another live run and the zygote cannot be named, signalled, traced, read or reprioritised.
+
+    In a container every run has the service's kernel uid, so what stops this is the run's
+    own PID and user namespace (and seccomp for ptrace, Landlock's signal scope), not a uid.
+    """
+    thread, box = _start_in_background(
+        sandbox_service,
+        code="import time\ntime.sleep(6)\nprint('other survived')\n",
+        limits={"timeout_s": 15},
+        timeout_s=15,
+    )
+    _supervisor_of_the_run(sandbox_service)
+    deadline = time.monotonic() + 10
+    other = None
+    while other is None and time.monotonic() < deadline:  # the other run's child: the one running its code
+        for pid in _run_pids(sandbox_service):
+            if _proc_status(str(pid)).get("NSpid", "").split()[-1:] == ["1"]:
+                other = pid
+        time.sleep(0.02)
+    assert other, "the other run never started"
+    nice_before = (_nice(zygote_pid), _nice(other))
+    result, _ = run_in_sandbox(code=learner(OTHERS, zygote=zygote_pid, other=other), limits={"timeout_s": 5})
+    found = probe(result)
+    unknown = [-1, 3]  # ESRCH: neither pid exists in the run's PID namespace
+    for name in ("zygote", "other"):
+        attempts = found[name]
+        assert (attempts["kill"], attempts["sigkill"], attempts["pidfd_open"], attempts["prlimit"]) == (unknown,) * 4
+        assert attempts["ptrace"] == [-1, 1], attempts  # EPERM: seccomp
+        assert {attempts[file] for file in ("mem", "environ", "status")} <= {"FileNotFoundError", "PermissionError"}
+    assert found["kill_all"] == unknown  # kill(-1) from the namespace's init: nobody else to reach
+    assert (_nice(zygote_pid), _nice(other)) == nice_before, "a run changed another's priority"
+    thread.join(timeout=30)
+    assert box["result"]["log"] == "other survived\n", box["result"]
+    contained()
+
+
+def test_it_lets_a_run_start_its_threads_while_another_fork_bombs(sandbox_service, run_in_sandbox, contained):
+    """One run's fork bomb takes its own process count, not another run's."""
+    thread, box = _start_in_background(
+        sandbox_service, code="import os\nwhile True:\n    os.fork()\n", limits={"timeout_s": 8}, timeout_s=20
+    )
+    _supervisor_of_the_run(sandbox_service)
+    time.sleep(1.5)  # the bomb is at its limit by now
+    code = """
+    import threading, time
+    threads = [threading.Thread(target=time.sleep, args=(0.5,)) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print("16 threads started")
+    """
+    result, _ = run_in_sandbox(code=learner(code), limits={"timeout_s": 10})
+    assert (result["error"], result["log"]) == (NOTHING_RECORDED, "16 threads started\n")
+    thread.join(timeout=30)
+    bomb = box["result"]
+    assert (bomb["status"], bomb["error"]) == ("killed", "process limit reached (64 processes and threads)")
+    contained(settle_s=5)
+
+
+MEMORY_OUTSIDE_THE_ADDRESS_SPACE = """
+import ctypes, json, mmap, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.shmdt.argtypes = [ctypes.c_void_p]
+chunk = 128 * 1024**2
+done = 0
+if "$kind" == "memfd":
+    fd = os.memfd_create("hoard")
+    block = b"\\x01" * (16 * 1024**2)
+    while done < 12 * chunk:
+        os.write(fd, block)
+        done += len(block)
+        if done % chunk == 0:
+            print("PROBE", json.dumps({"mib": done // 1024**2}), flush=True)
+else:  # System V segments: each mapped, filled and let go again; the segment stays
+    while done < 12 * chunk:
+        segment = libc.shmget(0, chunk, 0o1000 | 0o600)  # IPC_PRIVATE, IPC_CREAT
+        address = libc.shmat(segment, None, 0)
+        ctypes.memset(address, 1, chunk)
+        libc.shmdt(ctypes.c_void_p(address))
+        done += chunk
+        print("PROBE", json.dumps({"mib": done // 1024**2}), flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["memfd", "sysv"])
+def test_it_counts_memfd_and_system_v_memory_against_the_run(run_in_sandbox, contained, kind):
+    """Memory no process maps for long (a memfd, System V segments) counts against the run's cap."""
+    result, _ = run_in_sandbox(
+        code=learner(MEMORY_OUTSIDE_THE_ADDRESS_SPACE, kind=kind), limits={"timeout_s": 20, "memory_bytes": 1024**3}
+    )
+    lines = [line for line in result["log"].splitlines() if line.startswith("PROBE ")]
+    held = json.loads(lines[-1].removeprefix("PROBE "))["mib"] if lines else 0
+    assert held < 1024, f"the run held {held} MiB under a 1024 MiB cap: {result['status']} {result['error']}"
+    assert result["status"] in ("killed", "error"), result
+    if result["status"] == "killed":
+        assert result["error"] == "memory limit reached (1024 MiB for the whole run)"
     contained()

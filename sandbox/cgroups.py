@@ -88,9 +88,9 @@ def _usable_parents() -> tuple[list[tuple[Path, dict[str, str]]] | None, str]:
 
 # What an operator does where the container's cgroup is not the sandbox's to divide.
 DELEGATION_REMEDY = (
-    "delegate a writable cgroup subtree to the sandbox (its own cgroup owned by its uid, with memory and pids"
-    " enabled; Docker mounts /sys/fs/cgroup read-only), or set SANDBOX_ISOLATION=reduced (runs then share"
-    " the container's memory and pids limits)"
+    "Docker mounts /sys/fs/cgroup read-only and delegates no subtree to an unprivileged service, so under"
+    " Docker set SANDBOX_ISOLATION=reduced (runs then share the container's memory and pids limits); elsewhere"
+    " give the service a cgroup of its own, writable by its uid, with memory and pids enabled"
 )
 
 

@@ -299,7 +299,7 @@ def test_the_worker_takes_a_run_through_the_sandbox_and_the_scheduler_reaps_a_lo
     # What such a run lacks is said, with the reason: the per-run cgroup alone.
     missing = {entry["layer"]: entry["why"] for entry in layers["missing"]}
     assert list(missing) == ["control group (memory and process caps for the whole run)"], missing
-    assert "delegate a writable cgroup subtree to the sandbox" in missing[next(iter(missing))]
+    assert "under Docker set SANDBOX_ISOLATION=reduced" in missing[next(iter(missing))]
     assert layers["isolation"] == "reduced"
     deployment.manage("from django.core.management import call_command; call_command('migrate', verbosity=0)")
     worker = deployment.start("worker")

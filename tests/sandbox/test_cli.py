@@ -95,7 +95,7 @@ def test_check_lists_every_layer_a_run_gets_as_root_and_none_missing(sandbox_pyt
 SECCOMP = "--seccomp", str(ROOT / "compose" / "sandbox" / "seccomp" / "profile.json")
 FULL = "SANDBOX_ISOLATION=full"
 REDUCED = "SANDBOX_ISOLATION=reduced"
-CGROUP_REMEDY = "delegate a writable cgroup subtree to the sandbox"
+CGROUP_REMEDY = "under Docker set SANDBOX_ISOLATION=reduced"
 
 
 def serve_in_a_container(sandbox_python, folder, options, environment):

@@ -8,11 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from courses.content.errors import shown
 from courses.content.model import LANGUAGES, CourseContent, FilePart, LessonContent
-from courses.content.reader import Reader, field_name
+from courses.content.reader import Reader, part_entries
 from courses.content.schema import Slug, Strict, Translated
-from courses.content.yaml_io import dump_yaml, line_for
+from courses.content.yaml_io import dump_yaml
 
 CARDS_FILE = "cards.yaml"
 CARDS = "cards"  # the part's name in LessonContent.parts
@@ -92,33 +91,22 @@ def content_read(reader: Reader, course: CourseContent) -> None:
 
 def _check_cards(reader: Reader, lessons: list[LessonContent]) -> None:
     facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
-    keys: dict[str, object] = {}
-    for lesson in lessons:
-        part = lesson.part(CARDS)
-        for index, card in enumerate(part.entries):
-
-            def problem(path: tuple, message: str, part=part, index=index) -> None:
-                here = (index, *path)
-                reader.problem(part.file, message, line=line_for(part.lines, here), field=field_name(here))
-
-            if card.key in keys:
-                problem(("key",), f"the card key {card.key!r} is also used in {shown(keys[card.key])}")
-            keys.setdefault(card.key, part.file)
-            if card.fact not in facts:
-                problem(("fact",), f"unknown fact {card.fact!r}: use a fact key of this course")
-            texts = ("front", "back") if card.type != "cloze" else ("text", "extra")
-            if card.type == "cloze":
-                gaps = {language: CLOZE_GAP.findall(getattr(card.text, language)) for language in LANGUAGES}
-                if not gaps["de"]:
-                    problem(("text", "de"), "a cloze card needs at least one {{gap}}")
-                elif len(gaps["de"]) != len(gaps["en"]):
-                    counts = f"the English text has {len(gaps['en'])} gaps, the German {len(gaps['de'])}"
-                    problem(("text", "en"), f"{counts}: they must match")
-                for language, found in gaps.items():
-                    if any(not gap.strip() or "{" in gap for gap in found):
-                        problem(("text", language), "a gap is empty or holds braces: write {{answer}}")
-            for name in texts:
-                reader.check_translated_markdown(part.file, part.lines, (index, name), getattr(card, name))
+    for part, index, card, problem in part_entries(reader, lessons, CARDS, what="card", keys={}):
+        if card.fact not in facts:
+            problem(("fact",), f"unknown fact {card.fact!r}: use a fact key of this course")
+        texts = ("front", "back") if card.type != "cloze" else ("text", "extra")
+        if card.type == "cloze":
+            gaps = {language: CLOZE_GAP.findall(getattr(card.text, language)) for language in LANGUAGES}
+            if not gaps["de"]:
+                problem(("text", "de"), "a cloze card needs at least one {{gap}}")
+            elif len(gaps["de"]) != len(gaps["en"]):
+                counts = f"the English text has {len(gaps['en'])} gaps, the German {len(gaps['de'])}"
+                problem(("text", "en"), f"{counts}: they must match")
+            for language, found in gaps.items():
+                if any(not gap.strip() or "{" in gap for gap in found):
+                    problem(("text", language), "a gap is empty or holds braces: write {{answer}}")
+        for name in texts:
+            reader.check_translated_markdown(part.file, part.lines, (index, name), getattr(card, name))
 
 
 # ---------------------------------------------------------------- content -> files

@@ -29,18 +29,13 @@ class Translated:
         return value or getattr(instance, f"{self.name}_{ORIGINAL_LANGUAGE}")
 
 
-class TranslatedHTML:
+class TranslatedHTML(Translated):
     """`body_html = TranslatedHTML()` reads the stored HTML `body_html_de` or `body_html_en`.
 
     The HTML was rendered and sanitised when the content was saved (courses.rendering),
     hence safe. Falls back to the original language like `Translated`.
     """
 
-    def __set_name__(self, owner, name: str) -> None:
-        self.name = name
-
     def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = getattr(instance, f"{self.name}_{current_language()}")
-        return mark_safe(value or getattr(instance, f"{self.name}_{ORIGINAL_LANGUAGE}"))  # noqa: S308 - sanitised on save
+        value = super().__get__(instance, owner)
+        return value if instance is None else mark_safe(value)  # noqa: S308 - sanitised on save

@@ -12,9 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from courses.content.errors import shown
 from courses.content.model import LANGUAGES, CourseContent, FilePart, LessonContent
-from courses.content.reader import Reader, field_name
+from courses.content.reader import Reader, field_name, part_entries
 from courses.content.schema import Slug, Strict, Translated, TranslatedList
 from courses.content.yaml_io import dump_yaml, line_for
 
@@ -186,33 +185,23 @@ def _check_questions(reader: Reader, lessons: list[LessonContent]) -> dict[str, 
     """Cross-checks the schema cannot make; returns question key -> its file."""
     facts = {fact.key for lesson in lessons for fact in lesson.meta.facts}
     keys: dict[str, Any] = {}
-    for lesson in lessons:
-        part = lesson.part(QUESTIONS)
-        for index, question in enumerate(part.entries):
-
-            def problem(path: tuple, message: str, part=part, index=index) -> None:
-                here = (index, *path)
-                reader.problem(part.file, message, line=line_for(part.lines, here), field=field_name(here))
-
-            if question.key in keys:
-                problem(("key",), f"the question key {question.key!r} is also used in {shown(keys[question.key])}")
-            keys.setdefault(question.key, part.file)
-            for position, fact in enumerate(question.facts):
-                if fact not in facts:
-                    problem(("facts", position), f"unknown fact {fact!r}: use a fact key of this course")
-            for name in ("options", "items", "pairs"):
-                seen = set()
-                for position, entry in enumerate(getattr(question, name, None) or []):
-                    if entry.key in seen:
-                        problem((name, position, "key"), f"the key {entry.key!r} is used twice in this question")
-                    seen.add(entry.key)
-            options = getattr(question, "options", None) or []
-            correct = sum(option.correct for option in options)
-            if question.type == "single" and correct != 1:
-                problem(("options",), f"a single-choice question needs exactly one correct option, not {correct}")
-            if question.type == "multiple" and (correct == 0 or correct == len(options)):
-                problem(("options",), "a multiple-choice question needs at least one correct and one wrong option")
-            _check_question_markdown(reader, part, index, question)
+    for part, index, question, problem in part_entries(reader, lessons, QUESTIONS, what="question", keys=keys):
+        for position, fact in enumerate(question.facts):
+            if fact not in facts:
+                problem(("facts", position), f"unknown fact {fact!r}: use a fact key of this course")
+        for name in ("options", "items", "pairs"):
+            seen = set()
+            for position, entry in enumerate(getattr(question, name, None) or []):
+                if entry.key in seen:
+                    problem((name, position, "key"), f"the key {entry.key!r} is used twice in this question")
+                seen.add(entry.key)
+        options = getattr(question, "options", None) or []
+        correct = sum(option.correct for option in options)
+        if question.type == "single" and correct != 1:
+            problem(("options",), f"a single-choice question needs exactly one correct option, not {correct}")
+        if question.type == "multiple" and (correct == 0 or correct == len(options)):
+            problem(("options",), "a multiple-choice question needs at least one correct and one wrong option")
+        _check_question_markdown(reader, part, index, question)
     return keys
 
 

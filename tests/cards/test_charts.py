@@ -5,13 +5,20 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cards import charts, services
 from cards.models import LearnerCard
 
 SVG = "{http://www.w3.org/2000/svg}"
 TODAY = date(2026, 11, 30)  # a Monday
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The dates in the charts' titles are read in English here, whatever a test before left active."""
+    with translation.override("en"):
+        yield
 
 
 def parse(svg: str) -> ET.Element:

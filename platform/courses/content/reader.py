@@ -229,6 +229,24 @@ class Reader:
             self.check_translated_markdown(lesson.file, lesson.lines, (*here, text_field), getattr(fact, text_field))
 
 
+def part_entries(reader: Reader, lessons: list[LessonContent], part_name: str, *, what: str, keys: dict[str, Any]):
+    """Each entry of an app's part of every lesson (its questions, its cards), with a
+    `problem(path, message)` that names the entry's file, line and field. A key another
+    entry of the course already has is a problem; `keys` collects key -> file."""
+    for lesson in lessons:
+        part = lesson.part(part_name)
+        for index, entry in enumerate(part.entries):
+
+            def problem(path: tuple, message: str, part=part, index=index) -> None:
+                here = (index, *path)
+                reader.problem(part.file, message, line=line_for(part.lines, here), field=field_name(here))
+
+            if entry.key in keys:
+                problem(("key",), f"the {what} key {entry.key!r} is also used in {shown(keys[entry.key])}")
+            keys.setdefault(entry.key, part.file)
+            yield part, index, entry, problem
+
+
 def read_content(path: Path) -> list[CourseContent]:
     """Every course under `path` (a content folder, or one course's folder), validated.
 

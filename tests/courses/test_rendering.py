@@ -9,12 +9,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
+from authoring.bundles import content_load
 from cards.models import Card, Note
 from courses import markdown
 from courses.markdown import render_markdown
 from courses.models import Fact, Lesson
 from courses.rendering import inline_html, rendered_models
-from courses.services import content_load
 from quizzes.models import Question
 from tests.courses.content_files import edit, write_test_course
 

@@ -4,10 +4,20 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from courses.rendering import RenderedContent, RenderedQuerySet, html_field, per_language, sources_per_language
+from courses.stamp import StampedQuerySet
 from courses.translation import Translated, TranslatedHTML
 
 
-class LiveQuerySet(models.QuerySet):
+class ContentStamp(models.Model):
+    """One row: the content stamp's token (courses.stamp)."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class LiveQuerySet(StampedQuerySet):
     def live(self):
         return self.filter(retired_at__isnull=True)
 
@@ -60,6 +70,8 @@ class Source(models.Model):
     title = models.CharField(_("title"), max_length=500)
     venue = models.CharField(_("venue"), max_length=500)
     url = models.URLField(_("URL"), max_length=500, blank=True)
+
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "position"]
@@ -161,6 +173,8 @@ class FactSource(models.Model):
     fact = models.ForeignKey(Fact, on_delete=models.CASCADE)
     source = models.ForeignKey(Source, on_delete=models.CASCADE)
     position = models.PositiveIntegerField(default=0)
+
+    objects = StampedQuerySet.as_manager()
 
     class Meta:
         ordering = ["position"]

@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from courses import selectors, services
+from courses import selectors, services, stamp
 from courses.models import Course, Lesson
 
 
@@ -53,6 +53,7 @@ def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
         "course": lesson.course,
         "lesson": lesson,
         "facts": facts,
+        "content_stamp": stamp.current(),  # the cached article's key: a content write makes it miss
         "is_done": lesson.id in selectors.lessons_done(user=request.user, course=lesson.course),
         "previous": previous,
         "next": following,

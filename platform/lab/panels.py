@@ -4,8 +4,9 @@ from courses.translation import current_language
 from lab import presentation
 
 
-def lesson_panel(*, course, facts, **_) -> dict | None:
-    experiments = presentation.presets_for_lesson(
-        course=course.key, numbers={fact.number for fact in facts}, language=current_language()
-    )
+def lesson_panel(*, course, lesson, **_) -> dict | None:
+    # The numbers alone (one small query): the page's facts themselves may come from its
+    # cached article and must not be read for this.
+    numbers = set(lesson.facts.live().values_list("number", flat=True))
+    experiments = presentation.presets_for_lesson(course=course.key, numbers=numbers, language=current_language())
     return {"experiments": experiments} if experiments else None

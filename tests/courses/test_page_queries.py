@@ -12,7 +12,8 @@ from quizzes.services import attempt_finish, attempt_start
 pytestmark = pytest.mark.django_db
 
 # session, user, the learner's groups (the header), the page's own
-LESSON_QUERIES = 9
+LESSON_QUERIES = 9  # the article (lesson text, facts, sources) from the fragment cache, by the content stamp
+LESSON_QUERIES_COLD = 11  # the stamp; the facts and their sources once; the lab panel's fact numbers
 COURSE_QUERIES = 14
 
 
@@ -32,10 +33,13 @@ def test_the_lesson_page_makes_a_fixed_number_of_queries(client, progressed, dja
     assert lesson.facts.count() > 1  # facts with sources: a query per fact would show
     url = lesson.get_absolute_url()
 
+    with django_assert_num_queries(LESSON_QUERIES_COLD):
+        cold = client.get(url)
     with django_assert_num_queries(LESSON_QUERIES):
         response = client.get(url)
 
     assert response.status_code == 200
+    assert response.text.count('class="fact ') == cold.text.count('class="fact ') == lesson.facts.count()
 
 
 def test_the_course_page_makes_a_fixed_number_of_queries(client, course, progressed, django_assert_num_queries):

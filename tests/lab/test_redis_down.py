@@ -12,7 +12,12 @@ DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 def redis_down(settings):
     settings.REDIS_URL = DOWN
     settings.CELERY_BROKER_URL = DOWN
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DOWN}}
+    # Redis as the product configures it with REDIS_URL: the default cache (the fragment
+    # cache stays in each process's memory, gradlab.settings.base)
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DOWN},
+    }
 
 
 @pytest.mark.parametrize(

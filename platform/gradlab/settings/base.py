@@ -121,8 +121,19 @@ DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The `{% cache %}` tag's: the lesson article, keyed on the content stamp in the database
+    # (courses/stamp.py), so each process's own memory is enough and no page waits on, or
+    # fails with, Redis. A few hundred lessons, a few tens of kB each.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "template-fragments",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a login while the account or the address is locked out.

@@ -1,0 +1,84 @@
+"""The content stamp: a token that changes whenever course content is written.
+
+Cached fragments of content pages (the lesson's text and facts, per language) are keyed on
+it, so a write makes every such fragment miss from then on, in every process: the token
+lives in the database (one row) and is replaced in the writing transaction. It is a
+random token, not a counter, so that a rolled-back write (or a restored database) can
+never bring back a value whose fragments are still cached.
+
+Every way of writing content bumps it: `save()` and `delete()` of the content models
+(signals, connected in CoursesConfig.ready(): the admin, the loaders), their querysets'
+`update()`, `bulk_create()` and `bulk_update()` (`StampedQuerySet`, which the content
+managers use), and `delete()` (which sends the delete signals once they are connected).
+Learner state (progress, answers, cards) is never part of a cached fragment.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+def bump(using: str = "default") -> str:
+    """A new token, written in the current transaction (if any)."""
+    from courses.models import ContentStamp
+
+    token = uuid.uuid4().hex
+    if not ContentStamp.objects.using(using).filter(pk=1).update(token=token):
+        ContentStamp.objects.using(using).update_or_create(pk=1, defaults={"token": token})
+    return token
+
+
+def current(using: str = "default") -> str:
+    """The token now (one query); "" before the first write."""
+    from courses.models import ContentStamp
+
+    return ContentStamp.objects.using(using).filter(pk=1).values_list("token", flat=True).first() or ""
+
+
+class StampedQuerySet(models.QuerySet):
+    """Bulk writes of content rows that bump the content stamp (signals do not see them)."""
+
+    def update(self, **kwargs):
+        count = super().update(**kwargs)
+        if count:
+            bump(self.db)
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            bump(self.db)
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        if count:
+            bump(self.db)
+        return count
+
+    def delete(self):
+        deleted = super().delete()
+        if deleted[0]:
+            bump(self.db)
+        return deleted
+
+
+def _changed(sender, using="default", **kwargs) -> None:
+    if kwargs.get("raw"):  # loaddata: the stamp row itself may not be there yet
+        return
+    bump(using)
+
+
+def connect(content_models) -> None:
+    """Bump on every save and delete of these models and on changes of their many-to-many links."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    for model in content_models:
+        post_save.connect(_changed, sender=model, dispatch_uid=f"content-stamp-save-{model._meta.label}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"content-stamp-delete-{model._meta.label}")
+    for model in content_models:
+        for field in model._meta.many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(_changed, sender=through, dispatch_uid=f"content-stamp-m2m-{through._meta.label}")

@@ -5,11 +5,11 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
 from accounts.models import User
-from gradlab.admin import EmptyToFieldIsThePrimaryKey
+from gradlab.admin import SiteAdminMixin
 
 
 @admin.register(User)
-class GradlabUserAdmin(EmptyToFieldIsThePrimaryKey, UserAdmin):
+class GradlabUserAdmin(SiteAdminMixin, UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Gradlab", {"fields": ("language",)}))
     list_display = ("username", "email", "is_staff", "language", "date_joined")
 
@@ -19,7 +19,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GradlabGroupAdmin(EmptyToFieldIsThePrimaryKey, GroupAdmin):
+class GradlabGroupAdmin(SiteAdminMixin, GroupAdmin):
     pass
 
 
@@ -29,4 +29,4 @@ for _model, _admin in (
     (AccessLog, AccessLogAdmin),
     (AccessFailureLog, AccessFailureLogAdmin),
 ):
-    admin.site.register(_model, type(_admin.__name__, (EmptyToFieldIsThePrimaryKey, _admin), {}))
+    admin.site.register(_model, type(_admin.__name__, (SiteAdminMixin, _admin), {}))

@@ -8,7 +8,12 @@ class CardsConfig(AppConfig):
 
     def ready(self) -> None:
         from cards import content, panels, services
+        from cards.models import Card, Note
         from courses import panels as page_panels
+        from courses import stamp
+
+        # What the course page's panel reads from the content cache (cards/panels.py).
+        stamp.connect([Card, Note])
         from courses.content import parts
 
         parts.register(

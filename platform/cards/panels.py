@@ -1,10 +1,15 @@
 """The flashcards' panel on the course page (registered in CardsConfig.ready)."""
 
 from cards.models import Card
+from courses import stamp
 
 
-def course_panel(*, request, course, **_) -> dict | None:
-    count = Card.objects.live().filter(note__course=course, note__retired_at__isnull=True).count()
+def course_panel(*, request, course, content_stamp="", **_) -> dict | None:
+    count = stamp.cached(
+        content_stamp,
+        f"course-card-count:{course.id}",
+        lambda: Card.objects.live().filter(note__course=course, note__retired_at__isnull=True).count(),
+    )
     if not count:
         return None
     signed_in = request.user.is_authenticated

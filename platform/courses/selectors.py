@@ -47,6 +47,11 @@ def lessons_done(*, user, course: Course | None = None) -> set[int]:
     return set(progress.values_list("lesson_id", flat=True))
 
 
+def lesson_done(*, user, lesson: Lesson) -> bool:
+    """Whether this user marked this lesson as done (never for anonymous visitors)."""
+    return user.is_authenticated and LessonProgress.objects.filter(user=user, lesson=lesson).exists()
+
+
 def lesson_facts(*, lesson: Lesson) -> QuerySet[Fact]:
     return (
         lesson.facts.live()

@@ -11,13 +11,23 @@ Every way of writing content bumps it: `save()` and `delete()` of the content mo
 `update()`, `bulk_create()` and `bulk_update()` (`StampedQuerySet`, which the content
 managers use), and `delete()` (which sends the delete signals once they are connected).
 Learner state (progress, answers, cards) is never part of a cached fragment.
+
+`cached(token, key, build)` keeps other reads of content (a lesson row, its neighbours, a
+course's quizzes) the same way, in the same per-process cache as the fragments. The apps
+above courses connect their own content models (their AppConfig.ready()) and use
+StampedQuerySet for them, so that what they cache is covered too.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
+from django.core.cache import caches
 from django.db import models
+
+CACHE = "template_fragments"  # each process's own memory (settings: CACHES)
+_MISSING = object()
 
 
 def bump(using: str = "default") -> str:
@@ -35,6 +45,23 @@ def current(using: str = "default") -> str:
     from courses.models import ContentStamp
 
     return ContentStamp.objects.using(using).filter(pk=1).values_list("token", flat=True).first() or ""
+
+
+def cached[T](token: str, key: str, build: Callable[[], T]) -> T:
+    """`build()`, a read of content only, kept in this process until the content stamp moves on.
+
+    `token` is the request's `current()`, read once; "" (no content written yet) caches nothing.
+    The value is pickled, so each caller gets a copy of its own to annotate.
+    """
+    if not token:
+        return build()
+    store = caches[CACHE]
+    full_key = f"content:{token}:{key}"
+    value = store.get(full_key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        store.set(full_key, value, None)
+    return value
 
 
 class StampedQuerySet(models.QuerySet):

@@ -1,7 +1,8 @@
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -9,13 +10,18 @@ from courses import selectors, services, stamp
 from courses.models import Course, Lesson
 
 
-def _live_lesson(course_key: str, lesson_key: str) -> Lesson:
-    return get_object_or_404(
-        Lesson.objects.live().select_related("course").defer(*selectors.MARKDOWN["lesson"]),  # the page shows the HTML
-        course__key=course_key,
-        course__retired_at__isnull=True,
-        key=lesson_key,
-    )
+def _live_lesson(course_key: str, lesson_key: str, *, token: str = "") -> Lesson:
+    """The live lesson (404 if none), from the content cache when `token` is the content stamp."""
+
+    def read() -> Lesson | None:
+        # The page shows the HTML, not the Markdown.
+        lessons = Lesson.objects.live().select_related("course").defer(*selectors.MARKDOWN["lesson"])
+        return lessons.filter(course__key=course_key, course__retired_at__isnull=True, key=lesson_key).first()
+
+    lesson = stamp.cached(token, f"lesson:{course_key}:{lesson_key}", read)
+    if lesson is None:
+        raise Http404("No such lesson.")
+    return lesson
 
 
 @require_safe
@@ -29,13 +35,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def course_detail(request: HttpRequest, course: str) -> HttpResponse:
-    course = get_object_or_404(Course.objects.live(), key=course)
-    lessons = list(selectors.course_lessons(course=course))
+    token = stamp.current()
+    course = stamp.cached(token, f"course:{course}", lambda: Course.objects.live().filter(key=course).first())
+    if course is None:
+        raise Http404("No such course.")
+    lessons = stamp.cached(token, f"course-lessons:{course.id}", lambda: list(selectors.course_lessons(course=course)))
     done = selectors.lessons_done(user=request.user, course=course)
     return TemplateResponse(
         request,
         "courses/course_detail.html",
         {
+            "content_stamp": token,  # the panels' content reads are cached on it
             "course": course,
             "lessons": lessons,
             "done": done,
@@ -46,15 +56,17 @@ def course_detail(request: HttpRequest, course: str) -> HttpResponse:
     )
 
 
-def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
-    previous, following = selectors.lesson_neighbours(lesson=lesson)
-    facts = selectors.lesson_facts(lesson=lesson).defer(*selectors.MARKDOWN["fact"])  # the page shows the HTML
+def _lesson_context(request: HttpRequest, lesson: Lesson, *, token: str) -> dict:
+    neighbours = stamp.cached(token, f"neighbours:{lesson.id}", lambda: selectors.lesson_neighbours(lesson=lesson))
+    previous, following = neighbours
+    # Built and read only where the article is not cached.
+    facts = SimpleLazyObject(lambda: selectors.lesson_facts(lesson=lesson).defer(*selectors.MARKDOWN["fact"]))
     return {
         "course": lesson.course,
         "lesson": lesson,
         "facts": facts,
-        "content_stamp": stamp.current(),  # the cached article's key: a content write makes it miss
-        "is_done": lesson.id in selectors.lessons_done(user=request.user, course=lesson.course),
+        "content_stamp": token,  # the cached article's and the panels' key: a content write makes them miss
+        "is_done": selectors.lesson_done(user=request.user, lesson=lesson),
         "previous": previous,
         "next": following,
     }
@@ -63,11 +75,12 @@ def _lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
 @require_safe
 @vary_on_headers("HX-Request")
 def lesson_detail(request: HttpRequest, course: str, lesson: str) -> HttpResponse:
-    lesson = _live_lesson(course, lesson)
+    token = stamp.current()
+    lesson = _live_lesson(course, lesson, token=token)
     template = "courses/lesson_detail.html"
     if request.htmx and not request.htmx.boosted:
         template += "#lesson-main"
-    return TemplateResponse(request, template, _lesson_context(request, lesson))
+    return TemplateResponse(request, template, _lesson_context(request, lesson, token=token))
 
 
 @require_POST
@@ -81,5 +94,6 @@ def lesson_done(request: HttpRequest, course: str, lesson: str) -> HttpResponse:
         return response
     services.lesson_progress_set(user=request.user, lesson=lesson, done=request.POST.get("done") != "0")
     if request.htmx:
-        return TemplateResponse(request, "courses/lesson_detail.html#done-region", _lesson_context(request, lesson))
+        context = _lesson_context(request, lesson, token=stamp.current())
+        return TemplateResponse(request, "courses/lesson_detail.html#done-region", context)
     return redirect(lesson)

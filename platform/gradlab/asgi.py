@@ -10,6 +10,8 @@ if PLATFORM_DIR not in sys.path:
     sys.path.insert(0, PLATFORM_DIR)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gradlab.settings.local")
+# The web server's requests borrow PostgreSQL connections from a pool (settings/base.py).
+os.environ.setdefault("GRADLAB_DATABASE_POOL", "true")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 

@@ -8,8 +8,13 @@ class QuizzesConfig(AppConfig):
 
     def ready(self) -> None:
         from courses import panels as page_panels
+        from courses import stamp
         from courses.content import parts
         from quizzes import content, panels, services
+        from quizzes.models import Question, QuestionFact, Quiz, QuizQuestion
+
+        # What the course and lesson pages' panels read from the content cache (quizzes/panels.py).
+        stamp.connect([Question, QuestionFact, Quiz, QuizQuestion])
 
         parts.register(
             parts.ContentPart(

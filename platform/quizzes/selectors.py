@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 
+from courses import stamp
 from courses.models import Course, Fact
 from quizzes.grading import normalise_text
 from quizzes.models import Attempt, Question, Quiz, Response
@@ -91,21 +92,36 @@ def _question_facts(course: Course) -> dict[int, list[int]]:
     return question_facts
 
 
-def fact_mastery(*, user, course: Course) -> list[Mastery]:
-    """Per fact: of its questions the learner answered, how many their latest answer got right."""
-    facts = {}
+def latest_answers(*, user, course: Course) -> dict[int, bool]:
+    """Question id -> whether the learner's most recent answer to it was right."""
+    return dict(latest_responses(user=user, course=course).values_list("question_id", "correct"))
+
+
+def _facts_and_questions(course: Course) -> tuple[list[Fact], dict[int, list[int]]]:
+    """The course's live facts (for the mastery table) and its questions' facts: content only."""
     shown = ("key", "number", "statement_de", "statement_en", "lesson__key", "lesson__course_id")
-    for fact in course.facts.live().select_related("lesson").only(*shown).order_by("number"):
+    facts = list(course.facts.live().select_related("lesson").only(*shown).order_by("number"))
+    for fact in facts:
         fact.lesson.course = course  # the lesson's link needs its course: the one we have, not a query per fact
-        facts[fact.id] = Mastery(fact=fact)
-    question_facts = _question_facts(course)
+    return facts, dict(_question_facts(course))
+
+
+def fact_mastery(*, user, course: Course, latest: dict[int, bool] | None = None, token: str = "") -> list[Mastery]:
+    """Per fact: of its questions the learner answered, how many their latest answer got right.
+
+    `latest` is `latest_answers()` if the caller has it; `token` the content stamp, to read
+    the course's facts and questions from the content cache."""
+    key = f"course-mastery:{course.id}"
+    facts_read, question_facts = stamp.cached(token, key, lambda: _facts_and_questions(course))
+    facts = {fact.id: Mastery(fact=fact) for fact in facts_read}
     for fact_ids in question_facts.values():
         for fact_id in fact_ids:
             if fact_id in facts:
                 facts[fact_id].total += 1
-    latest = latest_responses(user=user, course=course).values_list("question_id", "correct")
-    for question_id, correct in latest:
-        for fact_id in question_facts[question_id]:
+    if latest is None:
+        latest = latest_answers(user=user, course=course)
+    for question_id, correct in latest.items():
+        for fact_id in question_facts.get(question_id, ()):
             if fact_id in facts:
                 facts[fact_id].answered += 1
                 facts[fact_id].right += int(correct)

@@ -3,6 +3,7 @@ on the content stamp: every way of writing content must make the next page show 
 version, never the cached one. Each test first loads the page (filling the cache), then
 writes, then loads it again."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,69 @@ def test_each_language_has_its_own_fragment(client, imported):
     german = client.get(lesson.get_absolute_url(), headers={"accept-language": "de"}).text
     assert "Text auf Deutsch." in german
     assert "Text in English." not in german
+
+
+# ------------------------------------------------- the pages' other reads of content
+# The lesson row, its neighbours, the course's lessons and the quiz, card and lab panels'
+# content come from the same cache (courses/stamp.py `cached`): the apps above courses
+# connect their own content models, so their writes bump the stamp too.
+
+
+def get(client, url: str) -> str:
+    response = client.get(url, headers={"accept-language": "en"})
+    assert response.status_code == 200
+    return response.text
+
+
+def mastery_of(page: str, fact) -> str:
+    """The mastery table's cell for `fact`, as text."""
+    row = re.search(rf"{fact.number}\. {re.escape(fact.statement_en)}</a></th>\s*<td>(.*?)</td>", page, re.S)
+    return re.sub(r"<[^>]+>", "", row.group(1)).strip()
+
+
+def test_a_renamed_or_retired_lesson_shows_at_once_on_every_page(client, learner, course):
+    client.force_login(learner)
+    first, second = course.lessons.order_by("position")[:2]
+    assert first.title_en in get(client, second.get_absolute_url())  # "Previous: …", now cached
+    assert first.title_en in get(client, course.get_absolute_url())
+
+    Lesson.objects.filter(pk=first.pk).update(title_en="A renamed lesson")
+    assert "A renamed lesson" in get(client, second.get_absolute_url())
+    assert "A renamed lesson" in get(client, course.get_absolute_url())
+
+    first.refresh_from_db()
+    first.retired_at = "2026-01-01T00:00Z"
+    first.save()
+    assert client.get(first.get_absolute_url()).status_code == 404
+    assert "A renamed lesson" not in get(client, second.get_absolute_url())
+    assert "A renamed lesson" not in get(client, course.get_absolute_url())
+
+
+def test_quiz_card_and_question_writes_show_at_once_on_the_course_and_lesson_pages(client, learner, course):
+    from cards.models import Card
+    from quizzes.models import QuestionFact, Quiz
+
+    client.force_login(learner)
+    quiz = Quiz.objects.filter(course=course, lesson__isnull=False).first()
+    cards = Card.objects.live().filter(note__course=course, note__retired_at__isnull=True).count()
+    course_page = get(client, course.get_absolute_url())
+    assert quiz.title_en in course_page
+    assert f"{cards} cards to remember" in course_page
+    assert quiz.title_en in get(client, quiz.lesson.get_absolute_url())
+    fact = course.facts.live().order_by("number").first()
+    links = QuestionFact.objects.filter(fact=fact, question__retired_at__isnull=True)
+    assert links.count() > 0
+    assert mastery_of(course_page, fact).startswith(f"not tried yet ({links.count()} question")
+
+    # each write alone, then the pages: one write's bump must not hide another's missing one
+    quiz.title_en = "A renamed quiz"
+    quiz.save()  # a save (the admin's way)
+    assert "A renamed quiz" in get(client, course.get_absolute_url())
+    assert "A renamed quiz" in get(client, quiz.lesson.get_absolute_url())
+
+    card = Card.objects.live().filter(note__course=course).first()
+    Card.objects.filter(pk=card.pk).update(retired_at="2026-01-01T00:00Z")  # a bulk write (the loader's way)
+    assert f"{cards - 1} cards to remember" in get(client, course.get_absolute_url())
+
+    links.delete()  # the links between questions and facts
+    assert mastery_of(get(client, course.get_absolute_url()), fact) == "not tried yet (0 questions)"

@@ -149,11 +149,21 @@ def rendered_models() -> list[type[RenderedContent]]:
     return [model for model in apps.get_models() if issubclass(model, RenderedContent)]
 
 
-def migration_renderer(app_label: str, model_name: str, real_model: Callable[[], type[RenderedContent]]):
-    """A RunPython function that fills a model's new HTML columns for the rows it already has."""
+def migration_renderer(app_label: str, model_name: str):
+    """A RunPython function that fills a model's new HTML columns for the rows it already has.
+
+    The rows are the migration's historical model; the renderer is the installed model's
+    (from the app registry, so courses imports no app above it), and it fills only the
+    columns the migration's model has: a column added later is filled by its own migration.
+    """
 
     def forwards(apps, schema_editor) -> None:
-        current = real_model()
-        render_rows(apps.get_model(app_label, model_name), render=current.render_html, fields=current.RENDERED)
+        from django.apps import apps as installed
+
+        current = installed.get_model(app_label, model_name)
+        historical = apps.get_model(app_label, model_name)
+        columns = {field.name for field in historical._meta.get_fields()}
+        fields = [name for name in current.RENDERED if name in columns]
+        render_rows(historical, render=current.render_html, fields=fields)
 
     return forwards

@@ -7,19 +7,14 @@ that has an admin page, so a content model added later is in it as well.
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.roles import INSTRUCTOR_MODELS
-from accounts.services import user_make_instructor
 from courses.admin import COURSE_PATHS, CourseScopedAdmin
 from courses.models import Course, Lesson
-from courses.services import course_create
 from quizzes.models import Question, Quiz, QuizQuestion
 from tests.conftest import make_staff
-from tests.factories import UserFactory
 
 ADMINS = {
     model: model_admin
@@ -42,28 +37,6 @@ def row_of(model, course: Course):
 
 def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-@pytest.fixture
-def emil(course):
-    """Emil edits the first course, and no other."""
-    return make_staff(user_make_instructor(user=UserFactory(username="emil")), course, "editor")
-
-
-@pytest.fixture
-def bruno(db):
-    """Bruno owns a course of his own, and is an instructor like Emil."""
-    bruno = user_make_instructor(user=UserFactory(username="bruno"))
-    course_create(
-        key="bruno-course",
-        title_de="Brunos Kurs",
-        title_en="Bruno's course",
-        summary_de="Kurz.",
-        summary_en="Short.",
-        owner=bruno,
-        now=timezone.now(),
-    )
-    return bruno
 
 
 def test_every_content_model_of_the_instructors_admin_is_scoped_to_courses():
@@ -89,9 +62,8 @@ def test_an_instructor_of_another_course_gets_404_on_its_rows(client, course, br
 
 
 @pytest.mark.parametrize("model", MODELS, ids=_label)
-def test_the_editor_and_an_admin_open_the_rows_of_the_course(client, course, emil, model):
+def test_the_editor_and_an_admin_open_the_rows_of_the_course(client, course, emil, ada, model):
     row = row_of(model, course)
-    ada = get_user_model().objects.create_superuser("ada", "ada@example.com", "correct horse battery staple")
     for user in (emil, ada):
         client.force_login(user)
         assert client.get(admin_url(model, "change", row.pk)).status_code == 200, user
@@ -209,11 +181,12 @@ def test_instructors_add_courses_on_the_authoring_page_not_in_the_admin(client, 
     assert client.get(admin_url(Course, "add")).status_code == 403
 
 
-def test_a_new_course_from_the_content_files_has_no_staff_until_an_admin_adds_some(client, course, emil, quiz_course):
+def test_a_new_course_from_the_content_files_has_no_staff_until_an_admin_adds_some(
+    client, course, emil, ada, quiz_course
+):
     assert not quiz_course.staff.exists()
     client.force_login(emil)
     assert client.get(reverse("authoring:item_analysis", kwargs={"course": quiz_course.key})).status_code == 404
-    ada = get_user_model().objects.create_superuser("ada", "ada@example.com", "correct horse battery staple")
     client.force_login(ada)
     assert client.get(reverse("authoring:item_analysis", kwargs={"course": quiz_course.key})).status_code == 200
     assert client.get(reverse("authoring:staff", kwargs={"course": quiz_course.key})).status_code == 200

@@ -7,14 +7,12 @@ who does not author the course gets exactly what a course that does not exist ge
 """
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.services import user_make_instructor
 from courses.models import Course, CourseStaff
-from courses.services import course_create
-from tests.conftest import COURSE, make_staff
+from tests.conftest import COURSE
 from tests.factories import UserFactory
 
 NOWHERE = "no-such-course"
@@ -49,24 +47,11 @@ def url_of(pattern: URLPattern, *, course: str, member) -> str:
 
 
 @pytest.fixture
-def people(course):
+def people(learner, olga, emil, bruno, ada):
     """Olga owns the course, Emil edits it, Bruno owns another one, Lena only learns, Ada is an admin."""
-    olga = make_staff(user_make_instructor(user=UserFactory(username="olga")), course, "owner")
-    emil = make_staff(user_make_instructor(user=UserFactory(username="emil")), course, "editor")
-    bruno = user_make_instructor(user=UserFactory(username="bruno"))
-    course_create(
-        key="bruno-course",
-        title_de="Brunos Kurs",
-        title_en="Bruno's course",
-        summary_de="Kurz.",
-        summary_en="Short.",
-        owner=bruno,
-        now=timezone.now(),
-    )
-    ada = get_user_model().objects.create_superuser("ada", "ada@example.com", "correct horse battery staple")
     return {
         "anonymous": None,
-        "learner": UserFactory(username="lena"),
+        "learner": learner,
         "other_instructor": bruno,
         "editor": emil,
         "owner": olga,

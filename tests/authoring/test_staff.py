@@ -26,12 +26,6 @@ def said(response) -> list[str]:
 
 
 @pytest.fixture
-def olga(course):
-    """Olga owns the course, alone."""
-    return make_staff(user_make_instructor(user=UserFactory(username="olga")), course, "owner")
-
-
-@pytest.fixture
 def lena(db):
     return UserFactory(username="lena", email="Lena.Lang@example.com")
 

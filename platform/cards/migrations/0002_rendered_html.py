@@ -5,15 +5,6 @@ from django.db import migrations, models
 from courses.rendering import migration_renderer
 
 
-def _model(name):
-    def real():
-        from cards import models as current
-
-        return getattr(current, name)
-
-    return real
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -36,5 +27,5 @@ class Migration(migrations.Migration):
             name='sides_html',
             field=models.JSONField(blank=True, default=dict, editable=False, verbose_name="the cards' sides, as HTML"),
         ),
-            migrations.RunPython(migration_renderer("cards", "note", _model("Note")), migrations.RunPython.noop),
+        migrations.RunPython(migration_renderer("cards", "note"), migrations.RunPython.noop),
     ]

@@ -5,15 +5,6 @@ from django.db import migrations, models
 from courses.rendering import migration_renderer
 
 
-def _model(name):
-    def real():
-        from courses import models as current
-
-        return getattr(current, name)
-
-    return real
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -61,6 +52,6 @@ class Migration(migrations.Migration):
             name='body_html_en',
             field=models.TextField(blank=True, default='', editable=False, verbose_name='text (English, HTML)'),
         ),
-            migrations.RunPython(migration_renderer("courses", "lesson", _model("Lesson")), migrations.RunPython.noop),
-        migrations.RunPython(migration_renderer("courses", "fact", _model("Fact")), migrations.RunPython.noop),
+        migrations.RunPython(migration_renderer("courses", "lesson"), migrations.RunPython.noop),
+        migrations.RunPython(migration_renderer("courses", "fact"), migrations.RunPython.noop),
     ]

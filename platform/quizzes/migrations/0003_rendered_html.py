@@ -5,15 +5,6 @@ from django.db import migrations, models
 from courses.rendering import migration_renderer
 
 
-def _model(name):
-    def real():
-        from quizzes import models as current
-
-        return getattr(current, name)
-
-    return real
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -46,5 +37,5 @@ class Migration(migrations.Migration):
             name='prompt_html_en',
             field=models.TextField(blank=True, default='', editable=False, verbose_name='prompt (English, HTML)'),
         ),
-            migrations.RunPython(migration_renderer("quizzes", "question", _model("Question")), migrations.RunPython.noop),
+        migrations.RunPython(migration_renderer("quizzes", "question"), migrations.RunPython.noop),
     ]

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_safe
 
 from authoring import selectors
@@ -58,6 +59,20 @@ def item_analysis(request: HttpRequest, course: Course) -> HttpResponse:
     )
 
 
+CSV_HEADER = [  # translated when written: the reader's language
+    gettext_noop("question"),
+    gettext_noop("type"),
+    gettext_noop("prompt"),
+    gettext_noop("answers"),
+    gettext_noop("facility"),
+    gettext_noop("discrimination"),
+    gettext_noop("answer"),
+    gettext_noop("count"),
+    gettext_noop("share"),
+    gettext_noop("right"),
+]
+
+
 @require_safe
 @course_staff_required
 def item_analysis_csv(request: HttpRequest, course: Course) -> HttpResponse:
@@ -65,10 +80,7 @@ def item_analysis_csv(request: HttpRequest, course: Course) -> HttpResponse:
     items, _facts = _worded_statistics(course)
     buffer = io.StringIO(newline="")
     writer = csvfiles.writer(buffer)  # answers are learners' texts and may begin like a formula
-    writer.writerow(
-        [_("question"), _("type"), _("prompt"), _("answers"), _("facility"), _("discrimination")]
-        + [_("answer"), _("count"), _("share"), _("right")]
-    )
+    writer.writerow([_(name) for name in CSV_HEADER])
     for item in items:
         question = item.question
         figures = [

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT_S = 24 * 3600
 
 
-def _fingerprint(course: Course) -> str:
+def statistics_stamp(*, course: Course) -> str:
     """Changes whenever an attempt starts or finishes, an answer is given or changed, or a
     prediction is made or graded.
 
@@ -49,8 +49,9 @@ def _computed(course: Course) -> tuple[list[ItemStatistics], list[FactStatistics
     return items, fact_statistics(course=course)
 
 
-def course_statistics(*, course: Course) -> tuple[list[ItemStatistics], list[FactStatistics]]:
-    key = f"item-analysis:v2:{course.pk}:{_fingerprint(course)}"
+def course_statistics(*, course: Course, stamp: str = "") -> tuple[list[ItemStatistics], list[FactStatistics]]:
+    """`stamp`: statistics_stamp(), if the caller has it."""
+    key = f"item-analysis:v2:{course.pk}:{stamp or statistics_stamp(course=course)}"
     try:
         stored = cache.get(key)
     except Exception:
@@ -77,7 +78,8 @@ def course_statistics(*, course: Course) -> tuple[list[ItemStatistics], list[Fac
             question.id, (0, None, None, [], None)
         )
         items.append(ItemStatistics(question, answers, facility, discrimination, distribution, measured))
-    for fact in course.facts.live().order_by("number"):
+    for fact in course.facts.live().select_related("lesson").order_by("number"):
+        fact.lesson.course = course  # the fact's link needs it: the one we have, not a query per fact
         learners, right = fact_numbers.get(fact.id, (0, 0))
         facts.append(FactStatistics(fact, learners, right))
     return items, facts

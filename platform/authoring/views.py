@@ -1,6 +1,7 @@
 """The instructors' side: what learners get right and wrong, question by question and fact by fact."""
 
 import io
+from functools import cached_property
 
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_safe
 from authoring import selectors
 from authoring.access import course_staff_required, instructor_required, may_create_courses
 from cards.learner_views import CSV_TYPE, download
+from courses import stamp as content
 from courses.models import Course
 from courses.selectors import authored_courses
 from gradlab import csvfiles
@@ -37,9 +39,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _worded_statistics(course: Course):
+def _worded_statistics(course: Course, *, stamp: str = ""):
     """The item analysis with each answer in the reader's words and each question's right answer."""
-    items, facts = selectors.course_statistics(course=course)
+    items, facts = selectors.course_statistics(course=course, stamp=stamp)
     for item in items:
         item.bars = answer_rows(item.question, item.distribution, answers=item.answers)
         # Choice questions list every option, marked; a prediction is right near what its run measures.
@@ -48,15 +50,38 @@ def _worded_statistics(course: Course):
     return items, facts
 
 
+class _Analysis:
+    """Worded when the page's cached fragment misses, not before."""
+
+    def __init__(self, course: Course, stamp: str):
+        self.course, self.stamp = course, stamp
+
+    @cached_property
+    def _worded(self):
+        return _worded_statistics(self.course, stamp=self.stamp)
+
+    @property
+    def items(self):
+        return self._worded[0]
+
+    @property
+    def facts(self):
+        return self._worded[1]
+
+
 @require_safe
 @course_staff_required
 def item_analysis(request: HttpRequest, course: Course) -> HttpResponse:
-    items, facts = _worded_statistics(course)
-    return TemplateResponse(
-        request,
-        "authoring/item_analysis.html",
-        {"course": course, "items": items, "facts": facts},
-    )
+    # The figures and answers are cached on the answers' stamp (a new answer shows at once),
+    # their rendering per language on that stamp and the content's (an edited option too).
+    stamp = selectors.statistics_stamp(course=course)
+    context = {
+        "course": course,
+        "analysis": _Analysis(course, stamp),
+        "stamp": stamp,
+        "content_stamp": content.current(),
+    }
+    return TemplateResponse(request, "authoring/item_analysis.html", context)
 
 
 CSV_HEADER = [  # translated when written: the reader's language

@@ -227,3 +227,11 @@ def test_the_csv_is_in_the_readers_language(client, four_tests, instructor):
     rows = read_csv(client.get(reverse("authoring:item_analysis_csv", kwargs={"course": four_tests.course.key})))
     assert rows[0][0] == "Frage"
     assert ["Die richtige", "2", "0.5", "ja"] in [row[6:] for row in rows]
+
+
+def test_the_cached_page_shows_a_new_answer_at_once(client, quiz, instructor):
+    take_test(UserFactory(username="first"), quiz, {"pick-one": RIGHT_PICK})
+    assert "<dd>1</dd>" in item_section(page_of(client, quiz.course, instructor), "pick-one")
+    take_test(UserFactory(username="second"), quiz, {"pick-one": WRONG_PICK})
+    section = item_section(page_of(client, quiz.course, instructor), "pick-one")
+    assert "<dd>2</dd>" in section and 'aria-label="wrong answer: 50 %"' in section

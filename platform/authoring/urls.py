@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", staff_views.course_new, name="course_new"),
     path("import/", bundle_views.bundle_import_new, name="bundle_import"),
     path("<slug:course>/questions/", views.item_analysis, name="item_analysis"),
+    path("<slug:course>/questions.csv", views.item_analysis_csv, name="item_analysis_csv"),
     path("<slug:course>/runs/", views.course_runs, name="course_runs"),
     path("<slug:course>/staff/", staff_views.staff, name="staff"),
     path("<slug:course>/staff/<id:user>/role", staff_views.staff_role, name="staff_role"),

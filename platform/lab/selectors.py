@@ -5,12 +5,13 @@ import math
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from courses.selectors import authored_courses
-from lab.models import ExperimentRun, RunEvent, ServiceHeartbeat
+from lab.models import ExperimentRun, Prediction, RunEvent, ServiceHeartbeat
 from quizzes.models import Question
+from quizzes.selectors import ItemStatistics, answer_distribution
 from sandbox import presets
 
 Status = ExperimentRun.Status
@@ -181,6 +182,35 @@ def prediction_questions(*, preset: str) -> list:
         .filter(type=Question.Type.PREDICTION, data__preset=preset)
         .order_by("course", "position")
     )
+
+
+def prediction_statistics(*, course) -> dict[int, ItemStatistics]:
+    """Question id -> the item analysis of a prediction question, from the graded predictions.
+
+    Every graded prediction counts (a learner may predict again); facility is the share
+    right; the distribution counts the predicted figures. A prediction whose run failed
+    is never graded and not counted. No discrimination: predictions are not part of a test.
+    """
+    graded = Prediction.objects.filter(question__course=course, correct__isnull=False)
+    sums = graded.values("question_id").annotate(
+        answers=Count("id"), right=Count("id", filter=Q(correct=True)), measured=Avg("measured")
+    )
+    given: dict[int, list] = {}
+    for question_id, value, count, right in graded.values_list("question_id", "value").annotate(
+        count=Count("id"), right=Count("id", filter=Q(correct=True))
+    ):
+        given.setdefault(question_id, []).append((value, count, right))
+    questions = Question.objects.filter(course=course, type="prediction").in_bulk()
+    return {
+        row["question_id"]: ItemStatistics(
+            question=questions[row["question_id"]],
+            answers=row["answers"],
+            facility=row["right"] / row["answers"],
+            distribution=answer_distribution(questions[row["question_id"]], given[row["question_id"]]),
+            measured=row["measured"],
+        )
+        for row in sums
+    }
 
 
 def services_alive(*, now: dt.datetime) -> dict[str, Any]:

@@ -168,8 +168,59 @@ def correct_answer(question: Question) -> str:
         accepted = data["accepted"]
         return (accepted.get(current_language()) or accepted["en"])[0]
     if question.type == "numeric":
-        value = f"{data['value']:g}"
-        return value.replace(".", ",") if current_language() == "de" else value
+        return _number(data["value"])
     if question.type == "ordering":
         return " → ".join(_text(item["text"]) for item in data["items"])
     return "; ".join(f"{_text(pair['left'])} — {_text(pair['right'])}" for pair in data["pairs"])
+
+
+def _number(value: float) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if current_language() == "de" else text
+
+
+# ---------------------------------------------------------------- item analysis
+
+
+@dataclass
+class AnswerRow:
+    """One bar of a question's answer distribution, worded for the reader."""
+
+    text: str
+    count: int
+    percent: int
+    right: bool
+
+
+def answer_text(question: Question, answer: Any) -> str:
+    """An answer as stored (or a choice's option key), in the reader's language."""
+    data = question.data
+    if question.type in ("single", "multiple"):
+        option = next((option for option in data["options"] if option["key"] == answer), None)
+        return _text(option["text"]) if option else answer
+    if question.type == "true_false":
+        return _("True") if answer else _("False")
+    if question.type == "ordering":
+        items = {item["key"]: _text(item["text"]) for item in data["items"]}
+        return " → ".join(items.get(key, key) for key in answer)
+    if question.type == "matching":
+        pairs = {pair["key"]: pair for pair in data["pairs"]}
+        return "; ".join(
+            f"{_text(pairs[left]['left'])} — {_text(pairs[right]['right'])}"
+            for left, right in answer.items()
+            if left in pairs and right in pairs
+        )
+    if question.type == "short":
+        return answer
+    if question.type == "prediction":
+        return f"{_number(answer)} {_text(data['unit'])}"
+    return _number(answer)
+
+
+def answer_rows(question: Question, distribution: list[tuple[Any, int, bool]], *, answers: int) -> list[AnswerRow]:
+    """The distribution of quizzes.selectors.ItemStatistics as bars: text, count, share of the
+    `answers` given (a multiple-choice option: of the learners, who picked it), right."""
+    return [
+        AnswerRow(answer_text(question, answer), count, round(100 * count / (answers or 1)), right)
+        for answer, count, right in distribution
+    ]

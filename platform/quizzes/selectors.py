@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 
@@ -137,7 +138,11 @@ class ItemStatistics:
     answers: int = 0
     facility: float | None = None  # mean score, 0..1
     discrimination: float | None = None  # upper group's mean minus lower group's, -1..1
-    distribution: list[tuple[str, int]] = field(default_factory=list)  # answer shown -> how many
+    # (answer, how many, right): an option's key for choice questions, else the answer most
+    # often given among those counted alike; right when it earns full marks (a choice: the
+    # option is a right one). Language-neutral, so it can be cached; presentation words it.
+    distribution: list[tuple[Any, int, bool]] = field(default_factory=list)
+    measured: float | None = None  # prediction questions: the mean figure their runs measured
 
 
 GROUP_SHARE = 0.27  # the classic upper and lower 27 %
@@ -164,8 +169,11 @@ def item_statistics(*, course: Course) -> list[ItemStatistics]:
         aggregates |= {"upper": Avg("score", filter=upper), "lower": Avg("score", filter=lower)}
     sums = {row["question_id"]: row for row in responses.values("question_id").annotate(**aggregates)}
     answers: dict[int, list] = defaultdict(list)
-    for question_id, answer, count in responses.values_list("question_id", "answer").annotate(count=Count("id")):
-        answers[question_id].append((answer, count))
+    given = responses.values_list("question_id", "answer").annotate(
+        count=Count("id"), right=Count("id", filter=Q(correct=True))
+    )
+    for question_id, answer, count, right in given:
+        answers[question_id].append((answer, count, right))
     result = []
     for question in course.questions.live().order_by("position"):
         stats = ItemStatistics(question=question)
@@ -181,7 +189,7 @@ def item_statistics(*, course: Course) -> list[ItemStatistics]:
 
 
 def answer_label(question: Question, answer) -> str:
-    """A short, language-neutral label for an answer, to count alike answers together."""
+    """A language-neutral key for an answer, to count alike answers together."""
     if question.type in ("single", "multiple"):
         return ", ".join(answer)
     if question.type == "true_false":
@@ -195,21 +203,37 @@ def answer_label(question: Question, answer) -> str:
     return f"{answer:g}"
 
 
-def answer_distribution(question: Question, answers: list[tuple]) -> list[tuple[str, int]]:
-    """(answer, how many) pairs, counted alike: per option for choice questions."""
-    counts: dict[str, int] = defaultdict(int)
+MOST_ANSWERS_SHOWN = 12
+
+
+def answer_distribution(question: Question, answers: list[tuple[Any, int, int]]) -> list[tuple[Any, int, bool]]:
+    """(answer, how many, right) from (answer, how many, how many right) per stored answer.
+
+    Choice questions: one row per option, every option in the file's order (true/false:
+    true, then false). Otherwise
+    alike answers are counted together (short answers after the grader's normalisation,
+    numbers as printed) under the form given most often, most frequent first."""
     if question.type in ("single", "multiple"):
-        for option in question.data["options"]:
-            counts[option["key"]] = 0
-        for answer, count in answers:
+        counts = {option["key"]: 0 for option in question.data["options"]}
+        for answer, count, _right in answers:
             for key in answer:
                 counts[key] += count
-    else:
-        for answer, count in answers:
-            counts[answer_label(question, answer)] += count
-    if question.type in ("single", "multiple"):
-        return list(counts.items())  # every option, in the file's order
-    return sorted(counts.items(), key=lambda item: -item[1])[:12]
+        right = {option["key"]: bool(option["correct"]) for option in question.data["options"]}
+        return [(key, count, right[key]) for key, count in counts.items()]
+    if question.type == "true_false":
+        picked = {True: 0, False: 0}
+        for answer, count, _right in answers:
+            picked[answer] += count
+        return [(value, count, value is question.data["answer"]) for value, count in picked.items()]
+    groups: dict[str, list] = {}  # key -> [form given most often, its count, count, right]
+    for answer, count, right_count in answers:
+        group = groups.setdefault(answer_label(question, answer), [answer, 0, 0, 0])
+        if count > group[1]:
+            group[0], group[1] = answer, count
+        group[2] += count
+        group[3] += right_count
+    rows = [(answer, count, right == count) for answer, _most, count, right in groups.values()]
+    return sorted(rows, key=lambda row: -row[1])[:MOST_ANSWERS_SHOWN]
 
 
 @dataclass

@@ -62,7 +62,15 @@ def people(learner, olga, emil, bruno, ada):
 
 def test_the_matrix_finds_every_page_of_a_course():
     names = {pattern.name for pattern in PATTERNS}
-    assert {"item_analysis", "course_runs", "cards_apkg", "cards_csv", "cards_import", "staff"} <= names
+    assert {
+        "item_analysis",
+        "item_analysis_csv",
+        "course_runs",
+        "cards_apkg",
+        "cards_csv",
+        "cards_import",
+        "staff",
+    } <= names
     assert {"course_bundle", "course_bundle_zip"} <= names
     assert {"staff_role", "staff_remove"} <= names
     assert "dashboard" not in names and "course_new" not in names and "bundle_import" not in names

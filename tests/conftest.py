@@ -41,6 +41,17 @@ def lab_services_alive(request):
         heartbeat_stamp(name=name, where="tests/0")
 
 
+@pytest.fixture(autouse=True)
+def content_cache_cold():
+    """Each test starts with this process's content cache empty (courses/stamp.py): a rolled-back
+    test brings the content stamp back to the value earlier tests cached their reads under."""
+    from django.core.cache import caches
+
+    from courses import stamp
+
+    caches[stamp.CACHE].clear()
+
+
 @pytest.fixture
 def course(db) -> Course:
     return Course.objects.get(key=COURSE)

@@ -13,6 +13,7 @@ from quizzes.services import attempt_finish, attempt_start
 
 pytestmark = pytest.mark.django_db
 
+
 # The content stamp, the session, the user, the learner's groups (the header), then the
 # learner's own state: whether the lesson is done. Everything else is content, read once per
 # content stamp and process (courses/stamp.py: the article, the lesson, its neighbours, the panels').

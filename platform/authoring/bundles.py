@@ -138,7 +138,7 @@ def courses_load(
     courses: list[CourseContent], *, origin: str, replace: bool = False, new_only: bool = False
 ) -> LoadReport:
     """Load read, valid courses by the source-of-truth rules, all or nothing (see the module)."""
-    report = LoadReport()
+    report = LoadReport(warnings=[str(warning) for content in courses for warning in content.warnings])
     now = timezone.now()
     with transaction.atomic():
         wanted, conflicts = [], []

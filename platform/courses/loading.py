@@ -14,6 +14,7 @@ class LoadReport:
     replaced: list[str] = field(default_factory=list)  # courses an import replaced on purpose (--replace)
     kept: list[str] = field(default_factory=list)  # courses left as the database holds them
     courses: list[str] = field(default_factory=list)  # the keys of the courses loaded
+    warnings: list[str] = field(default_factory=list)  # what the files should fix, though it stopped nothing
 
     def record_update(self, label: str, fields: list[str]) -> None:
         if label in self.unchanged:

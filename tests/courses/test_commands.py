@@ -17,6 +17,17 @@ def test_load_content_prints_what_it_did(tmp_path):
     assert "7 created, 0 updated, 0 unchanged, 0 removed." in out.getvalue()
 
 
+def test_load_content_warns_of_what_stopped_nothing(tmp_path):
+    folder = write_test_course(tmp_path)
+    edit(folder / "lessons/first/lesson.yaml", "  - paper2020\n  - book2021\n", "  - paper2020\n")
+    out, err = StringIO(), StringIO()
+
+    call_command("load_content", str(folder), stdout=out, stderr=err)
+
+    assert "created" in out.getvalue()
+    assert "sources.yaml:7: [1].key: no fact cites the source 'book2021'" in err.getvalue()
+
+
 def test_load_content_fails_with_file_line_and_field(tmp_path):
     folder = write_test_course(tmp_path)
     edit(folder / "lessons/first/lesson.yaml", "status: verified", "status: maybe")

@@ -6,6 +6,7 @@ from django.conf import settings
 from authoring.bundles import content_dump, content_load
 from cards.models import Note
 from courses.content.errors import ContentError
+from courses.content.reader import read_content
 from courses.models import Course, Fact, Lesson, LessonProgress, Source
 from courses.services import lesson_progress_set
 from quizzes.models import Question, Quiz
@@ -52,6 +53,26 @@ def test_it_marks_the_articles_doubtful_claims(course):
     assert status["overfitting"] == "contested"
     for simplified in ("relu-mitigates", "relu-activations", "loss-functions", "instability", "sequence-models"):
         assert status[simplified] == "simplified", simplified
+
+
+def test_it_cites_every_source_of_its_bibliography():
+    (content,) = read_content(settings.CONTENT_DIR)
+
+    assert content.warnings == []
+
+
+@pytest.mark.django_db
+def test_it_warns_of_a_source_no_fact_cites_and_loads_all_the_same(tmp_path):
+    folder = write_test_course(tmp_path)
+    text = (folder / "lessons/first/lesson.yaml").read_text()
+    (folder / "lessons/first/lesson.yaml").write_text(text[: text.index("- key: fact-two")])
+
+    report = content_load(path=tmp_path)
+
+    (warning,) = report.warnings
+    assert "test-course/sources.yaml:7: [1].key: no fact cites the source 'book2021'" in warning
+    assert warning.endswith("cite it in a fact's sources or remove it")
+    assert Source.objects.filter(course__key="test-course", key="book2021").exists()
 
 
 def test_it_cites_the_primary_papers(course):

@@ -44,6 +44,7 @@ class CourseContent:
     lessons: list[LessonContent]
     parts: dict[str, FilePart] = field(default_factory=dict)
     folder: Path | None = field(default=None, compare=False, repr=False)  # where it was read from
+    warnings: list[Any] = field(default_factory=list, compare=False, repr=False)  # Problems that do not stop a load
 
     def part(self, name: str) -> FilePart:
         return self.parts.setdefault(name, FilePart())

@@ -147,6 +147,7 @@ class Reader:
         if sources is None or len(lessons) != len(listed):
             return None
         course = CourseContent(key=folder.name, meta=meta, sources=sources[0], lessons=lessons, folder=folder)
+        course.warnings = _uncited(folder / SOURCES_FILE, *sources, lessons)
         for part in parts.registered():
             part.read(self, course)
         return course
@@ -227,6 +228,22 @@ class Reader:
     def _check_fact_markdown(self, lesson: LessonContent, fact, here: tuple) -> None:
         for text_field in ("statement", "explanation", "note"):
             self.check_translated_markdown(lesson.file, lesson.lines, (*here, text_field), getattr(fact, text_field))
+
+
+def _uncited(file: Path, sources: list[SourceEntry], lines: dict, lessons: list[LessonContent]) -> list[Problem]:
+    """Sources no fact cites. Pages show a source only under the facts that cite it, so such a
+    source is never seen; a warning, not an error: removing a fact must not stop the load."""
+    cited = {key for lesson in lessons for fact in lesson.meta.facts for key in fact.sources}
+    return [
+        Problem(
+            file=file,
+            line=lines.get((index, "key")),
+            field=f"[{index}].key",
+            message=f"no fact cites the source {source.key!r}: cite it in a fact's sources or remove it",
+        )
+        for index, source in enumerate(sources)
+        if source.key not in cited
+    ]
 
 
 def part_entries(reader: Reader, lessons: list[LessonContent], part_name: str, *, what: str, keys: dict[str, Any]):

@@ -26,6 +26,8 @@ def report_write(command: BaseCommand, report: LoadReport, *, origin, verbosity:
     for word, items in [("replaced", report.replaced), *details, ("removed", report.removed), ("kept", report.kept)]:
         for item in items:
             command.stdout.write(f"  {word}: {item}")
+    for warning in report.warnings:
+        command.stderr.write(f"warning: {warning}")
 
 
 def conflict_message(error: ContentConflict) -> str:

@@ -65,7 +65,8 @@ class GiftQuestion:
     feedback_wrong: str = ""  # ... and its feedback: for who answered wrong (a number's ~#)
     feedback_right: str = ""
     category: str | None = None  # the last $CATEGORY: before it
-    facts: list[str] | None = None  # from "// gradlab facts: …"
+    facts: list[str] | None = None  # from "// gradlab facts: …" ...
+    facts_line: int = 0  # ... on this line
 
 
 # ---------------------------------------------------------------- escapes and formats
@@ -138,11 +139,12 @@ def gift_parse(text: str) -> tuple[list[GiftQuestion], list[GiftProblem]]:
     category = None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     for block in _blocks(text):
-        facts, kept = None, []
+        facts, facts_line, kept = None, 0, []
         for number, line in block:
             if line.strip().startswith("//"):
                 if found := FACTS_COMMENT.match(line.strip()):
                     facts = [key.strip() for key in found.group(1).split(",") if key.strip()]
+                    facts_line = number
                 kept.append((number, ""))
             else:
                 kept.append((number, line))
@@ -158,7 +160,7 @@ def gift_parse(text: str) -> tuple[list[GiftQuestion], list[GiftProblem]]:
         question, found = _question(body, first)
         problems += found
         if question is not None:
-            question.category, question.facts = category, facts
+            question.category, question.facts, question.facts_line = category, facts, facts_line
             questions.append(question)
     return questions, problems
 
@@ -184,10 +186,10 @@ def _question(body: str, first: int) -> tuple[GiftQuestion | None, list[GiftProb
             start,
             _("no answers in braces {…}: GIFT reads this as a description, which is no question here"),
         )
-    if opening < 0 or closing < opening:
-        return refuse(closing, _("a } without its {: write \\} for a brace in the text"))
     if closing < 0:
         return refuse(opening, _("the { of the answers is never closed with }"))
+    if opening < 0 or closing < opening:
+        return refuse(closing, _("a } without its {: write \\} for a brace in the text"))
     if (inner := body.find("{", opening + 1)) != -1 and inner < closing:
         return refuse(inner, _("a { inside the answers: write \\{ for a brace in a text"))
     if (extra := min((p for p in (body.find("{", closing), body.find("}", closing + 1)) if p >= 0), default=-1)) >= 0:
@@ -370,7 +372,8 @@ def _note_dropped_feedback(answer: GiftAnswer, notes: list) -> None:
             GiftProblem(
                 answer.line,
                 _(
-                    "the feedback of the right answer “%(answer)s” is dropped: this type has feedback for wrong answers only"
+                    "the feedback of the right answer “%(answer)s” is dropped: this type has feedback for wrong "
+                    "answers only"
                 )
                 % {"answer": answer.text},
             )
@@ -393,7 +396,8 @@ def gift_entry_data(question: GiftQuestion) -> tuple[dict, list[GiftProblem], li
             GiftProblem(
                 question.line,
                 _(
-                    "no general feedback (####… before the closing brace): every question here has an explanation, shown after answering"
+                    "no general feedback (####… before the closing brace): every question here has an explanation, "
+                    "shown after answering"
                 ),
             )
         )
@@ -407,7 +411,8 @@ def gift_entry_data(question: GiftQuestion) -> tuple[dict, list[GiftProblem], li
                     GiftProblem(
                         answer.line,
                         _(
-                            "the %(weight)g %% of “%(answer)s” is dropped: a single-choice question scores its right option only"
+                            "the %(weight)g %% of “%(answer)s” is dropped: a single-choice question scores its right "
+                            "option only"
                         )
                         % {"weight": answer.weight, "answer": answer.text},
                     )
@@ -426,7 +431,8 @@ def gift_entry_data(question: GiftQuestion) -> tuple[dict, list[GiftProblem], li
                 GiftProblem(
                     question.line,
                     _(
-                        "the weights are not kept: each right option picked earns 1/%(right)d of the points, each wrong one costs 1/%(wrong)d"
+                        "the weights are not kept: each right option picked earns 1/%(right)d of the points, each "
+                        "wrong one costs 1/%(wrong)d"
                     )
                     % {"right": right or 1, "wrong": max(len(answers) - right, 1)},
                 )
@@ -469,7 +475,8 @@ def gift_entry_data(question: GiftQuestion) -> tuple[dict, list[GiftProblem], li
                     GiftProblem(
                         answer.line,
                         _(
-                            "the answer %(answer)s (%(weight)g %%) is dropped: a number question here has one right answer with its margin"
+                            "the answer %(answer)s (%(weight)g %%) is dropped: a number question here has one right "
+                            "answer with its margin"
                         )
                         % {"answer": answer.text, "weight": 100 if answer.weight is None else answer.weight},
                     )
@@ -620,10 +627,8 @@ def gift_question(entry, language: str) -> str:
     answers += f"\n\t####{gift_escaped(getattr(entry.explanation, language))}\n}}"
     prompt = getattr(entry.prompt, language)
     before, blank, after = prompt.partition("___") if entry.type == "short" else (prompt, "", "")
-    if blank:  # the cloze's blank is where the answers stand: Moodle's missing word
-        text = _escape(before.lstrip()) + answers + _escape(after.rstrip())
-    else:
-        text = gift_escaped(prompt) + answers
+    # A cloze's blank is where its answers stand: Moodle's missing word.
+    text = _escape(before.lstrip() if blank else before.strip()) + answers + _escape(after.rstrip())
     return f"// gradlab facts: {', '.join(entry.facts)}\n::{gift_escaped(entry.key)}::[markdown]{text}\n"
 
 

@@ -223,7 +223,8 @@ def gift_entries_read(*, course: Course, data: bytes, lesson, language: str, fac
                 GiftProblem(
                     question.line,
                     _(
-                        "the title “%(title)s” (key %(key)s) is also used on line %(line)d: a title gives the question's key, unique in the course"
+                        "the title “%(title)s” (key %(key)s) is also used on line %(line)d: a title gives the "
+                        "question's key, unique in the course"
                     )
                     % {"title": question.title, "key": key, "line": titles[key]},
                 )
@@ -244,7 +245,8 @@ def gift_entries_read(*, course: Course, data: bytes, lesson, language: str, fac
         for unknown in [key for key in wanted if key not in facts]:
             found.append(
                 GiftProblem(
-                    question.line, _("unknown fact %(fact)r: use a fact key of this course") % {"fact": unknown}
+                    question.facts_line or question.line,
+                    _("unknown fact %(fact)r: use a fact key of this course") % {"fact": unknown},
                 )
             )
         category = (question.category or "").rstrip("/").rsplit("/", 1)[-1].strip()

@@ -5,8 +5,15 @@ mapped to our types; each test names the form it reads.
 """
 
 import pytest
+from django.utils import translation
 
 from quizzes.gift import GiftRejected, gift_entry_data, gift_escaped, gift_parse
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    with translation.override("en"):
+        yield
 
 
 def read(text: str):
@@ -23,7 +30,7 @@ def options(data):
 
 
 def test_multiple_choice_with_one_right_answer_is_single_choice():
-    question, data, notes, _refused = read("Who's buried in Grant's tomb?{~Grant ~Jefferson =no one}")
+    _question, data, notes, _refused = read("Who's buried in Grant's tomb?{~Grant ~Jefferson =no one}")
     assert data["type"] == "single"
     assert data["prompt"] == "Who's buried in Grant's tomb?"
     assert options(data) == [("Grant", False, None), ("Jefferson", False, None), ("no one", True, None)]
@@ -44,7 +51,10 @@ def test_short_answer_in_the_middle_is_our_cloze():
 
 
 def test_answers_on_their_own_lines_and_indented():
-    text = "The American holiday of Thanksgiving is celebrated on the {\n    ~second\n    ~third\n    =fourth\n} Thursday of November."
+    text = (
+        "The American holiday of Thanksgiving is celebrated on the {\n"
+        "    ~second\n    ~third\n    =fourth\n} Thursday of November."
+    )
     _question, data, _notes, _refused = read(text)
     assert data["prompt"] == "The American holiday of Thanksgiving is celebrated on the ___ Thursday of November."
     assert options(data) == [("second", False, None), ("third", False, None), ("fourth", True, None)]
@@ -139,7 +149,10 @@ def test_matching_distractor_is_named_as_dropped():
 
 
 def test_partial_credit_without_a_single_right_answer_is_multiple_choice():
-    text = "What two people are entombed in Grant's tomb? {~%-100%No one ~%50%Grant ~%50%Grant's wife ~%-100%Grant's father}"
+    text = (
+        "What two people are entombed in Grant's tomb? "
+        "{~%-100%No one ~%50%Grant ~%50%Grant's wife ~%-100%Grant's father}"
+    )
     _question, data, notes, _refused = read(text)
     assert data["type"] == "multiple"
     assert options(data) == [
@@ -232,7 +245,10 @@ def test_plain_format_shows_as_written():
 
 
 def test_escapes():
-    text = "::GIFT \\:: escapes::Which answer equals 5? {~ \\= 2 + 2 = \\= 2 + 3 ~ \\= 2 + 4 ~\\{\\}\\#\\~ ####\\\\n is a new line\\nsecond}"
+    text = (
+        "::GIFT \\:: escapes::Which answer equals 5? {~ \\= 2 + 2 = \\= 2 + 3 "
+        "~ \\= 2 + 4 ~\\{\\}\\#\\~ ####\\\\n is a new line\\nsecond}"
+    )
     question, data, _notes, _refused = read(text)
     assert question.title == "GIFT :: escapes"
     assert [text for text, _correct, _feedback in options(data)] == ["= 2 + 2", "= 2 + 3", "= 2 + 4", "{}#~"]

@@ -3,7 +3,6 @@
 import pytest
 from django.utils import timezone
 
-from courses.models import Course
 from quizzes.content import question_entry
 from quizzes.gift import NOT_CARRIED, gift_parse, gift_write
 from quizzes.services import questions_gift_import

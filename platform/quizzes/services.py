@@ -205,7 +205,9 @@ def _schema_problems(error: ValidationError, line: int, tag: str) -> list[GiftPr
     return problems
 
 
-def gift_entries_read(*, course: Course, data: bytes, lesson, language: str, fact) -> list[_Read]:
+def gift_entries_read(
+    *, course: Course, data: bytes, lesson, language: str, fact
+) -> tuple[list[tuple[_Read, bool]], list[GiftProblem]]:
     """The questions of a GIFT file for `course`, checked as the content files are; raises
     GiftRejected with every problem. Notes on what was not kept come back in the report."""
     other = next(code for code in LANGUAGES if code != language)

@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.conf import settings
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,39 @@ class CourseCreateForm(forms.ModelForm):
         if Course.objects.filter(key=key).exists():
             raise forms.ValidationError(_("A course with the key “%(key)s” exists already."), params={"key": key})
         return key
+
+
+class GiftImportForm(forms.Form):
+    """A GIFT file for a course: which language it is written in, and where its new questions go."""
+
+    file = forms.FileField(label=_("GIFT file"), help_text=_("UTF-8 text, as Moodle exports it; at most 2 MB."))
+    language = forms.ChoiceField(label=_("Language of the file"), choices=settings.LANGUAGES)
+    lesson = forms.ChoiceField(
+        label=_("Lesson"), help_text=_("Where new questions go, unless a $CATEGORY: line names a lesson of the course.")
+    )
+    fact = forms.ChoiceField(
+        label=_("Fact"),
+        help_text=_("What new questions are about, unless a “// gradlab facts:” comment before one names its facts."),
+    )
+
+    def __init__(self, *args, course: Course, **kwargs):
+        super().__init__(*args, **kwargs)
+        lessons = list(course.lessons.live().order_by("position"))
+        self.lessons = {lesson.key: lesson for lesson in lessons}
+        self.fields["lesson"].choices = [(lesson.key, lesson.title) for lesson in lessons]
+        facts = {lesson.key: list(lesson.facts.live().order_by("number")) for lesson in lessons}
+        self.facts = {fact.key: fact for found in facts.values() for fact in found}
+        self.fields["fact"].choices = [
+            (lesson.title, [(fact.key, f"{fact.number}. {fact.statement}") for fact in facts[lesson.key]])
+            for lesson in lessons
+            if facts[lesson.key]
+        ]
+
+    def clean_lesson(self):
+        return self.lessons[self.cleaned_data["lesson"]]
+
+    def clean_fact(self):
+        return self.facts[self.cleaned_data["fact"]]
 
 
 class StaffAddForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from authoring import bundle_views, cards_views, staff_views, views
+from authoring import bundle_views, cards_views, gift_views, staff_views, views
 
 app_name = "authoring"
 # Every page of one course takes its key as `course` and goes through
@@ -20,4 +20,6 @@ urlpatterns = [
     path("<slug:course>/cards.apkg", cards_views.cards_apkg, name="cards_apkg"),
     path("<slug:course>/cards.csv", cards_views.cards_csv, name="cards_csv"),
     path("<slug:course>/cards/import", cards_views.cards_import, name="cards_import"),
+    path("<slug:course>/questions/gift/", gift_views.gift_import, name="gift_import"),
+    path("<slug:course>/questions.gift.txt", gift_views.gift_export, name="gift_export"),
 ]

@@ -189,23 +189,33 @@ def _check_questions(reader: Reader, lessons: list[LessonContent]) -> dict[str, 
         for position, fact in enumerate(question.facts):
             if fact not in facts:
                 problem(("facts", position), f"unknown fact {fact!r}: use a fact key of this course")
-        for name in ("options", "items", "pairs"):
-            seen = set()
-            for position, entry in enumerate(getattr(question, name, None) or []):
-                if entry.key in seen:
-                    problem((name, position, "key"), f"the key {entry.key!r} is used twice in this question")
-                seen.add(entry.key)
-        options = getattr(question, "options", None) or []
-        correct = sum(option.correct for option in options)
-        if question.type == "single" and correct != 1:
-            problem(("options",), f"a single-choice question needs exactly one correct option, not {correct}")
-        if question.type == "multiple" and (correct == 0 or correct == len(options)):
-            problem(("options",), "a multiple-choice question needs at least one correct and one wrong option")
+        for path, message in question_problems(question):
+            problem(path, message)
         _check_question_markdown(reader, part, index, question)
     return keys
 
 
-def _check_question_markdown(reader: Reader, part: FilePart, index: int, question) -> None:
+def question_problems(question) -> list[tuple[tuple, str]]:
+    """What the schema cannot check in one question, as (field path, message): keys used twice,
+    the number of correct options. Every way in (the files, a GIFT import) checks the same."""
+    problems = []
+    for name in ("options", "items", "pairs"):
+        seen = set()
+        for position, entry in enumerate(getattr(question, name, None) or []):
+            if entry.key in seen:
+                problems.append(((name, position, "key"), f"the key {entry.key!r} is used twice in this question"))
+            seen.add(entry.key)
+    options = getattr(question, "options", None) or []
+    correct = sum(option.correct for option in options)
+    if question.type == "single" and correct != 1:
+        problems.append((("options",), f"a single-choice question needs exactly one correct option, not {correct}"))
+    if question.type == "multiple" and (correct == 0 or correct == len(options)):
+        problems.append((("options",), "a multiple-choice question needs at least one correct and one wrong option"))
+    return problems
+
+
+def question_markdown_texts(question) -> list[tuple[tuple, Any]]:
+    """The Markdown texts of a question (each a Translated or None), with their field paths."""
     texts = [(("prompt",), question.prompt), (("explanation",), question.explanation)]
     for position, option in enumerate(getattr(question, "options", None) or []):
         texts += [
@@ -214,7 +224,11 @@ def _check_question_markdown(reader: Reader, part: FilePart, index: int, questio
         ]
     for name in ("if_true", "if_false", "if_wrong"):
         texts.append(((name,), getattr(question, name, None)))
-    for path, value in texts:
+    return texts
+
+
+def _check_question_markdown(reader: Reader, part: FilePart, index: int, question) -> None:
+    for path, value in question_markdown_texts(question):
         reader.check_translated_markdown(part.file, part.lines, (index, *path), value)
 
 

@@ -11,8 +11,21 @@ from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 
 from courses import stamp
 from courses.models import Course, Fact
+from quizzes.content import question_entry
 from quizzes.grading import normalise_text
 from quizzes.models import Attempt, Question, Quiz, Response
+
+
+def gift_bank(*, course: Course, lesson=None) -> list[tuple[str, list]]:
+    """The live questions of a course (or one lesson) per lesson, as content entries: what a GIFT file holds."""
+    questions = course.questions.live().order_by("position")
+    lessons = course.lessons.live().order_by("position")
+    if lesson is not None:
+        lessons = lessons.filter(pk=lesson.pk)
+    by_lesson = defaultdict(list)
+    for question in questions:
+        by_lesson[question.lesson_id].append(question_entry(question))
+    return [(row.key, by_lesson[row.pk]) for row in lessons if by_lesson[row.pk]]
 
 
 def pool_candidates(*, quiz: Quiz) -> QuerySet[Question]:

@@ -29,9 +29,10 @@ def data_csv(*, result: dict[str, Any]) -> str:
 
 
 def data_json(*, result: dict[str, Any]) -> str:
-    """The run's numbers, without its status, log or error."""
-    keys = ("layers", "steps", "grad_norm", "loss", "seq_grad_norm", *CLIP_SERIES, "device", "compute_s")
-    return json.dumps({key: result.get(key) for key in keys}, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    """The run's numbers, without its status, log or error; a clipped run's norms before and after the clip too."""
+    keys = ["layers", "steps", "grad_norm", "loss", "seq_grad_norm", "device", "compute_s"]
+    keys += [key for key in CLIP_SERIES if result.get(key) is not None]
+    return json.dumps({key: result[key] for key in keys}, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def _csv_number(value: float | None) -> float | str:

@@ -19,6 +19,7 @@ from sandbox.protocol import finite_or_none
 from sandbox.spec import recorded_steps
 
 Emit = Callable[[dict[str, Any]], None]
+Clip = Callable[[], tuple[float, float]]
 
 COPY_SYMBOLS = 8
 
@@ -33,22 +34,44 @@ def activation_module(name: str) -> nn.Module:
     }[name]()
 
 
-def init_weight(weight: torch.Tensor, *, init: str, activation: str) -> None:
-    """Initialise one weight matrix in place; `pytorch` keeps the framework's default."""
+def gain_of(activation: str) -> float:
+    """The gain that keeps a layer's output variance for this activation (GELU counted as ReLU)."""
+    if activation == "leaky_relu":
+        return nn.init.calculate_gain("leaky_relu", 0.01)
+    return nn.init.calculate_gain("relu" if activation == "gelu" else activation)
+
+
+def init_weight(weight: torch.Tensor, *, init: str, activation: str, scale: float = 1.0) -> None:
+    """Initialise one weight matrix in place, times `scale`; `pytorch` keeps the framework's default."""
     if init == "normal":
         # The naive choice: unit variance whatever the layer's width.
         nn.init.normal_(weight, 0.0, 1.0)
     elif init == "xavier":
-        gain = nn.init.calculate_gain("relu" if activation == "gelu" else activation)
-        nn.init.xavier_normal_(weight, gain=gain)
+        nn.init.xavier_normal_(weight, gain=gain_of(activation))
+    elif init == "orthogonal":
+        # Every singular value equal to the gain: a linear layer keeps the norm of what passes through it.
+        nn.init.orthogonal_(weight, gain=gain_of(activation))
     elif init == "he":
         nonlinearity = "leaky_relu" if activation == "leaky_relu" else "relu"
         nn.init.kaiming_normal_(weight, a=0.01 if activation == "leaky_relu" else 0, nonlinearity=nonlinearity)
+    if scale != 1.0:
+        with torch.no_grad():
+            weight.mul_(scale)
 
 
 def init_bias(bias: torch.Tensor | None, *, init: str) -> None:
     if bias is not None and init != "pytorch":
         nn.init.zeros_(bias)
+
+
+def norm_module(norm: str, width: int) -> nn.Module:
+    if norm == "batch":
+        return nn.BatchNorm1d(width)
+    if norm == "layer":
+        return nn.LayerNorm(width)
+    if norm == "rmsnorm":
+        return nn.RMSNorm(width)
+    return nn.Identity()
 
 
 # ---------------------------------------------------------------- data
@@ -100,16 +123,11 @@ class MLP(nn.Module):
         self.activations = nn.ModuleList()
         for index in range(model["depth"]):
             self.linears.append(nn.Linear(inputs if index == 0 else width, width))
-            if norm == "batch":
-                self.norms.append(nn.BatchNorm1d(width))
-            elif norm == "layer":
-                self.norms.append(nn.LayerNorm(width))
-            else:
-                self.norms.append(nn.Identity())
+            self.norms.append(norm_module(norm, width))
             self.activations.append(activation_module(model["activation"]))
         self.output = nn.Linear(width, classes)
         for linear in [*self.linears, self.output]:
-            init_weight(linear.weight, init=model["init"], activation=model["activation"])
+            init_weight(linear.weight, init=model["init"], activation=model["activation"], scale=model["weight_scale"])
             init_bias(linear.bias, init=model["init"])
 
     def weights(self) -> list[tuple[str, list[nn.Parameter]]]:
@@ -126,7 +144,7 @@ class MLP(nn.Module):
 
 
 class Recurrent(nn.Module):
-    """A stacked RNN (any activation) or LSTM, unrolled by hand so every hidden state is seen."""
+    """A stacked RNN (any activation), LSTM or GRU, unrolled by hand so every hidden state is seen."""
 
     def __init__(self, model: dict[str, Any], features: int, classes: int):
         super().__init__()
@@ -137,22 +155,32 @@ class Recurrent(nn.Module):
             size = features if index == 0 else width
             if self.arch == "lstm":
                 self.cells.append(nn.LSTMCell(size, width))
+            elif self.arch == "gru":
+                self.cells.append(nn.GRUCell(size, width))
             else:
                 cell = nn.Module()
                 cell.input = nn.Linear(size, width)
                 cell.hidden = nn.Linear(width, width, bias=False)
                 self.cells.append(cell)
-            self.norms.append(nn.LayerNorm(width) if model["norm"] == "layer" else nn.Identity())
+            self.norms.append(norm_module(model["norm"], width))
         self.activation = activation_module(model["activation"])
         self.output = nn.Linear(width, classes)
+        gated = self.arch in ("lstm", "gru")  # the gates keep their own activations
+        scale = model["weight_scale"]
         for _, weight in self._matrices():
-            init_weight(
-                weight, init=model["init"], activation="sigmoid" if self.arch == "lstm" else model["activation"]
-            )
-        init_weight(self.output.weight, init=model["init"], activation=model["activation"])
+            activation = "sigmoid" if gated else model["activation"]
+            if gated and model["init"] == "orthogonal":
+                # Orthogonal per gate, as each gate's block of the stacked matrix is its own map.
+                for block in weight.chunk(weight.shape[0] // width, dim=0):
+                    init_weight(block, init="orthogonal", activation=activation, scale=scale)
+            else:
+                init_weight(weight, init=model["init"], activation=activation, scale=scale)
+        init_weight(self.output.weight, init=model["init"], activation=model["activation"], scale=scale)
         init_bias(self.output.bias, init=model["init"])
-        if self.arch == "lstm":
-            # Forget gates start open (bias 1), as LSTMs are trained in practice (Jozefowicz et al., 2015).
+        if self.arch in ("lstm", "gru"):
+            # Forget gates start open (bias 1), as LSTMs are trained in practice (Jozefowicz et al., 2015);
+            # a GRU's update gate (its second block, as PyTorch stacks them: r, z, n) likewise starts
+            # leaning towards keeping the state (Tallec & Ollivier, 2018, set these biases for both).
             with torch.no_grad():
                 for cell in self.cells:
                     cell.bias_ih[width : 2 * width] = 1.0
@@ -162,7 +190,7 @@ class Recurrent(nn.Module):
     def _matrices(self) -> list[tuple[str, nn.Parameter]]:
         found = []
         for index, cell in enumerate(self.cells):
-            if self.arch == "lstm":
+            if self.arch in ("lstm", "gru"):
                 found += [(f"layer{index + 1}", cell.weight_ih), (f"layer{index + 1}", cell.weight_hh)]
             else:
                 found += [(f"layer{index + 1}", cell.input.weight), (f"layer{index + 1}", cell.hidden.weight)]
@@ -185,6 +213,8 @@ class Recurrent(nn.Module):
             for index, cell in enumerate(self.cells):
                 if self.arch == "lstm":
                     states[index], cells[index] = cell(layer_input, (states[index], cells[index]))
+                elif self.arch == "gru":
+                    states[index] = cell(layer_input, states[index])
                 else:
                     pre = cell.input(layer_input) + cell.hidden(states[index])
                     states[index] = self.activation(self.norms[index](pre))
@@ -207,6 +237,27 @@ def loss_of(spec: dict[str, Any], logits: torch.Tensor, targets: torch.Tensor) -
         # Squared error on the softmax's probabilities: it flattens out where the output saturates.
         return functional.mse_loss(torch.softmax(logits, dim=1), functional.one_hot(targets, logits.shape[1]).float())
     return functional.cross_entropy(logits, targets)
+
+
+def make_clipper(spec: dict[str, Any], model: nn.Module) -> Clip | None:
+    """None without clipping; else what clips the gradients and returns their norm before and after.
+
+    The norms are those of every parameter's gradient together, the norm clipping bounds."""
+    train = spec["train"]
+    by_norm, by_value = train["clip_norm"], train["clip_value"]
+    if not by_norm and not by_value:
+        return None
+    parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
+
+    def clip() -> tuple[float, float]:
+        before = grad_norm_of(parameters)
+        if by_value:
+            nn.utils.clip_grad_value_(parameters, by_value)
+        if by_norm:
+            nn.utils.clip_grad_norm_(parameters, by_norm)
+        return before, grad_norm_of(parameters)
+
+    return clip
 
 
 def make_optimizer(spec: dict[str, Any], model: nn.Module) -> torch.optim.Optimizer:
@@ -242,6 +293,9 @@ class Recorder:
         self.loss: list[float | None] = []
         self.grad_norm: list[list[float | None]] = []
         self.seq_grad_norm: list[list[float | None]] | None = None
+        # With clipping: the norm of all gradients together before the clip, and after it.
+        self.grad_norm_total: list[float | None] = []
+        self.grad_norm_clipped: list[float | None] = []
         self.sequence: list[torch.Tensor] = []
         self._announced = False
 
@@ -254,13 +308,21 @@ class Recorder:
             return step in self.record
         return step % self.record_every == 0 or step == self.total_steps - 1
 
-    def log(self, step: int, loss: float) -> None:
+    def log(self, step: int, loss: float, *, clip: Clip | None = None) -> None:
+        """Record the step's gradients; then `clip` them (every step), recording their norm before and after."""
         if not self.wants(step) or (self.steps and step <= self.steps[-1]):
+            if clip is not None:
+                clip()
             return
         row = [finite_or_none(grad_norm_of(weights)) for weights in self.weights]
         self.steps.append(step)
         self.loss.append(finite_or_none(loss))
         self.grad_norm.append(row)
+        clipped = None
+        if clip is not None:
+            clipped = [finite_or_none(norm) for norm in clip()]
+            self.grad_norm_total.append(clipped[0])
+            self.grad_norm_clipped.append(clipped[1])
         if self.sequence:
             self.seq_grad_norm = self.seq_grad_norm or []
             self.seq_grad_norm.append(
@@ -268,6 +330,8 @@ class Recorder:
             )
         # Every recorded step goes out: the supervisor batches them (protocol.RATE_HZ).
         event = {"type": "progress", "step": step, "steps": self.total_steps, "loss": self.loss[-1], "grad_norm": row}
+        if clipped is not None:
+            event["grad_norm_total"], event["grad_norm_clipped"] = clipped
         if not self._announced:
             event["layers"] = self.layers
             self._announced = True
@@ -286,6 +350,8 @@ class Recorder:
             "grad_norm": self.grad_norm,
             "loss": self.loss,
             "seq_grad_norm": seq,
+            "grad_norm_total": self.grad_norm_total or None,
+            "grad_norm_clipped": self.grad_norm_clipped or None,
             "compute_s": round(compute_s, 6),
             "error": None,
             "line": None,
@@ -312,6 +378,7 @@ def run_spec(spec: dict[str, Any], *, device: torch.device, emit: Emit) -> dict[
     optimizer = make_optimizer(spec, model)
     recorder = Recorder(steps=spec["train"]["steps"], record=set(recorded_steps(spec)), emit=emit)
     recorder.track(model.weights())
+    clip = make_clipper(spec, model)
     recurrent = isinstance(model, Recurrent)
     batch = min(spec["train"]["batch_size"], len(x))
     for step in range(spec["train"]["steps"]):
@@ -323,7 +390,7 @@ def run_spec(spec: dict[str, Any], *, device: torch.device, emit: Emit) -> dict[
         loss.backward()
         if recurrent:
             recorder.sequence = model.hidden_states if wanted else []
-        recorder.log(step, float(loss.detach()))
+        recorder.log(step, float(loss.detach()), clip=clip)
         optimizer.step()
     if device.type == "cuda":
         torch.cuda.synchronize()

@@ -42,6 +42,25 @@ def first_layer_gradient(result: Result) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def clipped_norms(result: Result) -> dict[str, float]:
+    """With clipping: the smallest gradient norm before the clip, the largest after it, over the recorded steps."""
+    before = [value for value in result.get("grad_norm_total") or [] if value is not None]
+    after = [value for value in result.get("grad_norm_clipped") or [] if value is not None]
+    return {"smallest_norm_before_clip": min(before, default=0.0), "largest_norm_after_clip": max(after, default=0.0)}
+
+
+def clip_bounds(result: Result, *, threshold: float, factor: float) -> bool:
+    """Every recorded step was clipped to the threshold, from a norm at least `factor` times above it."""
+    norms = clipped_norms(result)
+    complete = len(result.get("grad_norm_clipped") or []) == len(result["steps"])
+    # 6 significant digits travel: a norm clipped to exactly the threshold may read a hair above it.
+    return (
+        complete
+        and 0 < norms["largest_norm_after_clip"] <= threshold * (1 + 1e-5)
+        and norms["smallest_norm_before_clip"] >= factor * threshold
+    )
+
+
 @dataclass(frozen=True)
 class Preset:
     key: str
@@ -84,6 +103,12 @@ SEQUENCE: dict[str, Any] = {
 CONFIDENT: dict[str, Any] = {
     "model": {"arch": "mlp", "depth": 2, "width": 256, "activation": "sigmoid", "init": "normal"}
 }
+
+
+# Tanh with Xavier's weights three times too large, clipped at norm 1 (Pascanu et al., 2013).
+LARGE_WEIGHTS: dict[str, Any] = _with(
+    STANDARD, model={"activation": "tanh", "init": "xavier", "weight_scale": 3.0}, train={"clip_norm": 1.0}
+)
 
 
 def _ratio(result: Result, baseline: Result | None) -> dict[str, float]:
@@ -249,6 +274,71 @@ PRESETS: tuple[Preset, ...] = (
             "first_layer_gradient": first_layer_gradient(result),
             "baseline_first_layer_gradient": first_layer_gradient(baseline),
         },
+    ),
+    Preset(
+        key="exploding-large-weights",
+        claim={
+            "de": "Zu große Anfangsgewichte lassen den Gradienten zu den ersten Schichten hin explodieren;"
+            " Gradient Clipping begrenzt den Schritt, nicht die Explosion.",
+            "en": "Initial weights that are too large make the gradient explode towards the first layers;"
+            " gradient clipping bounds the step, not the explosion.",
+        },
+        criterion={
+            "de": "Mit dreifachen Xavier-Gewichten ist der Gradient der ersten Schicht mindestens 1000-mal größer"
+            " als der der letzten, mit einfachen weniger als 10-mal; vor dem Clipping ist die Norm des ganzen"
+            " Gradienten in jedem Schritt mindestens 1000, danach höchstens 1.",
+            "en": "With three times Xavier's weights the first layer's gradient is at least 1000 times the last"
+            " layer's, with Xavier's own less than 10 times; before clipping the norm of the whole gradient is"
+            " at least 1000 at every step, after it at most 1.",
+        },
+        facts=(7,),
+        spec=LARGE_WEIGHTS,
+        baseline=_with(LARGE_WEIGHTS, model={"weight_scale": 1.0}),
+        holds=lambda result, baseline: (
+            depth_ratio(result) > 1e3 and depth_ratio(baseline) < 10 and clip_bounds(result, threshold=1.0, factor=1e3)
+        ),
+        measure=lambda result, baseline: {**_ratio(result, baseline), **clipped_norms(result)},
+    ),
+    Preset(
+        key="gru-keeps-gradient",
+        claim={
+            "de": "Ein GRU trägt den Gradienten entlang der Sequenz weiter, wo ein einfaches RNN ihn verliert.",
+            "en": "A GRU carries the gradient along the sequence where a plain RNN loses it.",
+        },
+        criterion={
+            "de": "Das Verhältnis des Gradienten am ersten zum letzten Zeitschritt ist beim GRU"
+            " mindestens 1000-mal größer als beim RNN.",
+            "en": "The ratio of the gradient at the first to the last time step is at least 1000 times larger"
+            " for the GRU than for the RNN.",
+        },
+        facts=(19,),
+        spec=_with(SEQUENCE, model={"arch": "gru"}),
+        baseline=SEQUENCE,
+        holds=lambda result, baseline: sequence_ratio(result) > 1e3 * sequence_ratio(baseline),
+        measure=lambda result, baseline: {
+            "sequence_ratio": sequence_ratio(result),
+            "baseline_sequence_ratio": sequence_ratio(baseline),
+        },
+    ),
+    Preset(
+        key="orthogonal-deep",
+        claim={
+            "de": "Orthogonale Initialisierung hält den Gradienten eines tiefen tanh-Netzes über alle Schichten"
+            " nahe beieinander, wo die Voreinstellung ihn verschwinden lässt.",
+            "en": "Orthogonal initialisation keeps a deep tanh network's gradient level across its layers,"
+            " where the default lets it vanish.",
+        },
+        criterion={
+            "de": "Mit orthogonaler Initialisierung liegt der Gradient der ersten Schicht innerhalb eines Faktors 3"
+            " um den der letzten; mit der Voreinstellung ist er weniger als ein Tausendstel davon.",
+            "en": "With orthogonal initialisation the first layer's gradient is within a factor of 3 of the last"
+            " layer's; with the default it is less than a thousandth of it.",
+        },
+        facts=(7, 16),
+        spec=_with(STANDARD, model={"activation": "tanh", "init": "orthogonal"}),
+        baseline=_with(STANDARD, model={"activation": "tanh"}),
+        holds=lambda result, baseline: 1 / 3 < depth_ratio(result) < 3 and depth_ratio(baseline) < 1e-3,
+        measure=_ratio,
     ),
 )
 

@@ -136,9 +136,12 @@ def _only(event: dict[str, Any], allowed: set[str], required: set[str]) -> None:
         raise ProtocolError(f"{sorted(missing)[0]}: missing")
 
 
-PROGRESS_FIELDS = {"type", "step", "steps", "loss", "grad_norm", "layers"}
+# With gradient clipping, each recorded step also carries the norm of all gradients
+# together before the clip and after it; absent without clipping (and from older services).
+CLIP_FIELDS = {"grad_norm_total", "grad_norm_clipped"}
+PROGRESS_FIELDS = {"type", "step", "steps", "loss", "grad_norm", "layers", *CLIP_FIELDS}
 BATCH_FIELDS = {"type", "steps", "layers", "recorded"}
-RECORD_FIELDS = {"step", "loss", "grad_norm"}
+RECORD_FIELDS = {"step", "loss", "grad_norm", *CLIP_FIELDS}
 RESULT_FIELDS = {
     "type",
     "status",
@@ -148,6 +151,7 @@ RESULT_FIELDS = {
     "grad_norm",
     "loss",
     "seq_grad_norm",
+    *CLIP_FIELDS,
     "compute_s",
     "wall_s",
     "error",
@@ -162,6 +166,15 @@ RESULT_FIELDS = {
 CHILD_RESULT_FIELDS = RESULT_FIELDS - {"wall_s", "log", "recorded_steps", "sandbox_error"}
 
 
+def _clip_numbers(field: str, event: dict[str, Any]) -> None:
+    """Both norms of a clipped step or neither."""
+    present = CLIP_FIELDS & set(event)
+    if present and present != CLIP_FIELDS:
+        raise ProtocolError(f"{field}{sorted(CLIP_FIELDS - present)[0]}: missing")
+    for name in sorted(present):
+        _number(f"{field}{name}", event[name], minimum=0)
+
+
 def _layer_names(field: str, layers: Any, *, length: int | None = None) -> None:
     if type(layers) is not list or len(layers) > MAX_LAYERS:
         raise ProtocolError(f"{field}: must be a list of at most {MAX_LAYERS} names")
@@ -173,11 +186,12 @@ def _layer_names(field: str, layers: Any, *, length: int | None = None) -> None:
 
 def validate_progress(event: dict[str, Any]) -> dict[str, Any]:
     """One recorded step, as the child sends it."""
-    _only(event, PROGRESS_FIELDS, PROGRESS_FIELDS - {"layers"})
+    _only(event, PROGRESS_FIELDS, PROGRESS_FIELDS - {"layers", *CLIP_FIELDS})
     _integer("step", event["step"])
     _integer("steps", event["steps"], minimum=1)
     _number("loss", event["loss"])
     _numbers("grad_norm", event["grad_norm"])
+    _clip_numbers("", event)
     if "layers" in event:
         _layer_names("layers", event["layers"], length=len(event["grad_norm"]))
     return event
@@ -194,10 +208,11 @@ def validate_batch(event: dict[str, Any]) -> dict[str, Any]:
         field = f"recorded[{index}]"
         if type(record) is not dict:
             raise ProtocolError(f"{field}: must be an object")
-        _only(record, RECORD_FIELDS, RECORD_FIELDS)
+        _only(record, RECORD_FIELDS, RECORD_FIELDS - CLIP_FIELDS)
         _integer(f"{field}.step", record["step"])
         _number(f"{field}.loss", record["loss"])
         _numbers(f"{field}.grad_norm", record["grad_norm"])
+        _clip_numbers(f"{field}.", record)
     if "layers" in event:
         _layer_names("layers", event["layers"])
     return event
@@ -205,7 +220,7 @@ def validate_batch(event: dict[str, Any]) -> dict[str, Any]:
 
 def validate_result(event: dict[str, Any], *, from_child: bool = False) -> dict[str, Any]:
     fields = CHILD_RESULT_FIELDS if from_child else RESULT_FIELDS
-    _only(event, fields, fields)
+    _only(event, fields, fields - CLIP_FIELDS)
     if event["status"] not in (CHILD_STATUSES if from_child else STATUSES):
         raise ProtocolError(f"status: {event['status']!r} is not a status a run can report")
     if event["device"] not in DEVICES:
@@ -230,6 +245,12 @@ def validate_result(event: dict[str, Any], *, from_child: bool = False) -> dict[
             raise ProtocolError("seq_grad_norm: must be null or have one row per recorded step")
         for index, row in enumerate(seq):
             _numbers(f"seq_grad_norm[{index}]", row, limit=MAX_TIME_STEPS)
+    clipped = [event.get(name) for name in sorted(CLIP_FIELDS)]
+    if (clipped[0] is None) != (clipped[1] is None):
+        raise ProtocolError("grad_norm_total: must be null exactly when grad_norm_clipped is")
+    for name, series in zip(sorted(CLIP_FIELDS), clipped, strict=True):
+        if series is not None:
+            _numbers(name, series, length=len(steps), limit=100_000)
     _number("compute_s", event["compute_s"], nullable=False, minimum=0)
     if not from_child:
         _number("wall_s", event["wall_s"], nullable=False, minimum=0)
@@ -275,6 +296,8 @@ def empty_result(status: str, error: str | None, *, device: str = "cpu", line: i
         "grad_norm": [],
         "loss": [],
         "seq_grad_norm": None,
+        "grad_norm_total": None,
+        "grad_norm_clipped": None,
         "compute_s": 0.0,
         "wall_s": 0.0,
         "error": error,

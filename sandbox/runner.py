@@ -26,6 +26,7 @@ from typing import Any
 from sandbox import cgroups, isolation
 from sandbox.isolation import Limits
 from sandbox.protocol import (
+    CLIP_FIELDS,
     MAX_ERROR,
     MAX_LOG,
     MAX_RECORDED_STEPS,
@@ -237,7 +238,7 @@ class _Watch:
         self.total_steps = event["steps"]
         if self.layers is None and "layers" in event:
             self.layers = event["layers"]
-        record = {"step": event["step"], "loss": event["loss"], "grad_norm": event["grad_norm"]}
+        record = {key: event[key] for key in ("step", "loss", "grad_norm", *sorted(CLIP_FIELDS)) if key in event}
         if (self.recorded - 1) % self.stride or self.forwarded >= MAX_RECORDED_STEPS:
             self.held_back = record
             return
@@ -530,7 +531,7 @@ def _read_pipe(fd, pipes, poller, open_pipes, watch: _Watch) -> None:
         watch.setup += data
 
 
-RESULT_SERIES = ("steps", "loss", "grad_norm", "seq_grad_norm")
+RESULT_SERIES = ("steps", "loss", "grad_norm", "seq_grad_norm", "grad_norm_total", "grad_norm_clipped")
 
 
 def thin_evenly(result: dict[str, Any], keep: int = MAX_RECORDED_STEPS) -> dict[str, Any]:

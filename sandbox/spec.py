@@ -14,10 +14,11 @@ from typing import Any
 
 VERSION = 1
 
-ARCHS = ("mlp", "rnn", "lstm")
+ARCHS = ("mlp", "rnn", "lstm", "gru")
+RECURRENT = ("rnn", "lstm", "gru")
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "gelu")
-INITS = ("pytorch", "normal", "xavier", "he")
-NORMS = ("none", "batch", "layer")
+INITS = ("pytorch", "normal", "xavier", "he", "orthogonal")
+NORMS = ("none", "batch", "layer", "rmsnorm")
 TASKS = ("xor", "spirals", "parity", "copy")
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("cross_entropy", "mse")
@@ -40,9 +41,18 @@ DEFAULTS: dict[str, Any] = {
         "init": "pytorch",
         "norm": "none",
         "residual": False,
+        "weight_scale": 1.0,
     },
     "data": {"task": "xor", "samples": 512, "seq_len": 20, "noise": 0.1},
-    "train": {"steps": 50, "optimizer": "sgd", "lr": 0.1, "batch_size": 128, "loss": "cross_entropy"},
+    "train": {
+        "steps": 50,
+        "optimizer": "sgd",
+        "lr": 0.1,
+        "batch_size": 128,
+        "loss": "cross_entropy",
+        "clip_norm": 0.0,
+        "clip_value": 0.0,
+    },
     "record_every": 1,
     "device": "auto",
     "seed": 0,
@@ -67,6 +77,7 @@ FIELDS: dict[str, Field] = {
     "model.init": Field("choice", choices=INITS),
     "model.norm": Field("choice", choices=NORMS),
     "model.residual": Field("bool"),
+    "model.weight_scale": Field("float", 0.1, 10.0),
     "data.task": Field("choice", choices=TASKS),
     "data.samples": Field("int", 16, 100_000),
     "data.seq_len": Field("int", 2, 200),
@@ -76,6 +87,9 @@ FIELDS: dict[str, Field] = {
     "train.lr": Field("float", 0.0, 10.0, low_open=True),
     "train.batch_size": Field("int", 1, 4096),
     "train.loss": Field("choice", choices=LOSSES),
+    # 0 leaves the gradients as they are; above it, they are clipped before the optimizer's step.
+    "train.clip_norm": Field("float", 0.0, 1000.0),
+    "train.clip_value": Field("float", 0.0, 1000.0),
     "record_every": Field("int", 1, 5000),
     "device": Field("choice", choices=DEVICES),
     "seed": Field("int", 0, 2**31 - 1),
@@ -152,15 +166,15 @@ def layer_count(spec: dict[str, Any]) -> int:
 
 def _check_combination(spec: dict[str, Any], problems: list[str]) -> None:
     model, data = spec["model"], spec["data"]
-    recurrent = model["arch"] in ("rnn", "lstm")
+    recurrent = model["arch"] in RECURRENT
     if recurrent and data["task"] in POINT_TASKS:
         problems.append(
             f"data.task: {data['task']} is a task for arch mlp; recurrent nets take {', '.join(SEQUENCE_TASKS)}"
         )
     if not recurrent and data["task"] == "copy":
-        problems.append("data.task: copy is a sequence task for arch rnn or lstm")
+        problems.append("data.task: copy is a sequence task for arch rnn, lstm or gru")
     if recurrent and model["norm"] == "batch":
-        problems.append("model.norm: batch normalisation is for arch mlp; recurrent nets take none or layer")
+        problems.append("model.norm: batch normalisation is for arch mlp; recurrent nets take none, layer or rmsnorm")
     if recurrent and model["residual"]:
         problems.append("model.residual: residual connections are for arch mlp")
     if recurrent and model["depth"] > 8:
@@ -169,7 +183,8 @@ def _check_combination(spec: dict[str, Any], problems: list[str]) -> None:
         problems.append(f"data.seq_len: parity for arch mlp takes at most 64 bits (got {data['seq_len']})")
     if problems:
         return
-    per_step = layer_count(spec) + (data["seq_len"] if recurrent else 0)
+    clipping = spec["train"]["clip_norm"] or spec["train"]["clip_value"]
+    per_step = layer_count(spec) + (data["seq_len"] if recurrent else 0) + (2 if clipping else 0)
     values = len(recorded_steps(spec)) * per_step
     if values > MAX_RECORDED_VALUES:
         problems.append(
@@ -183,7 +198,7 @@ RECURRENT_DEFAULTS = {("model", "depth"): 1, ("data", "task"): "copy"}
 
 
 def _recurrent_defaults(given: Any, spec: dict[str, Any]) -> None:
-    if spec["model"]["arch"] not in ("rnn", "lstm"):
+    if spec["model"]["arch"] not in RECURRENT:
         return
     for (section, key), value in RECURRENT_DEFAULTS.items():
         if key not in (given.get(section) or {}):

@@ -108,6 +108,12 @@ def warm_up() -> None:
         {"model": {"depth": 2, "width": 4, "norm": "layer", "activation": "gelu"}, "data": {"task": "spirals"}},
         {"model": {"arch": "rnn", "depth": 1, "width": 4}, "data": {"task": "parity", "seq_len": 3}},
         {"model": {"arch": "lstm", "depth": 1, "width": 4}, "data": {"task": "copy", "seq_len": 3}},
+        {
+            "model": {"arch": "gru", "depth": 1, "width": 4, "init": "orthogonal", "weight_scale": 2.0},
+            "data": {"task": "copy", "seq_len": 3},
+            "train": {"clip_norm": 1.0, "clip_value": 0.1},
+        },
+        {"model": {"depth": 2, "width": 4, "norm": "rmsnorm", "init": "orthogonal"}, "train": {"clip_norm": 1.0}},
     ):
         full = spec_validate({**spec, "train": {"steps": 2, **spec.get("train", {})}})
         run_spec(full, device=torch.device("cpu"), emit=lambda event: None)

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from courses.content.schema import Slug, Translated
 from quizzes.content import QuestionBase, question_type_register
 from sandbox.presets import BY_KEY
+from sandbox.spec import RECURRENT
 
 
 class Prediction(QuestionBase):
@@ -33,7 +34,7 @@ class Prediction(QuestionBase):
 
     @model_validator(mode="after")
     def measure_fits_preset(self) -> "Prediction":
-        recurrent = BY_KEY[self.preset].spec.get("model", {}).get("arch") in ("rnn", "lstm")
+        recurrent = BY_KEY[self.preset].spec.get("model", {}).get("arch") in RECURRENT
         if self.measure == "sequence_orders" and not recurrent:
             raise ValueError(f"measure: sequence_orders needs a recurrent preset, and {self.preset!r} is not one")
         return self

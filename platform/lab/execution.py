@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from lab import wakeups
 from lab.models import ExperimentRun, RunEvent
+from lab.numbers import CLIP_SERIES
 from lab.plots import plots_render
 from lab.services import _finish
 from sandbox import client
@@ -154,5 +155,5 @@ def run_execute(
 
 
 def _numbers(result: dict[str, Any]) -> dict[str, Any]:
-    keys = ("device", "layers", "steps", "grad_norm", "loss", "seq_grad_norm", "compute_s", "wall_s")
+    keys = ("device", "layers", "steps", "grad_norm", "loss", "seq_grad_norm", *CLIP_SERIES, "compute_s", "wall_s")
     return {key: result.get(key) for key in keys}

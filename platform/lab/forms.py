@@ -13,11 +13,20 @@ GROUPS = [
     (
         _("Network"),
         [
-            ("model.arch", _("Architecture"), _("A feed-forward network (MLP) or a recurrent one (RNN, LSTM).")),
+            ("model.arch", _("Architecture"), _("A feed-forward network (MLP) or a recurrent one (RNN, LSTM, GRU).")),
             ("model.depth", _("Layers"), _("Hidden layers of the MLP, or stacked recurrent layers.")),
             ("model.width", _("Width"), _("Units per layer.")),
             ("model.activation", _("Activation"), ""),
-            ("model.init", _("Initialisation"), _("How the weights start: PyTorch’s default, N(0, 1), Xavier or He.")),
+            (
+                "model.init",
+                _("Initialisation"),
+                _("How the weights start: PyTorch’s default, N(0, 1), Xavier, He or orthogonal."),
+            ),
+            (
+                "model.weight_scale",
+                _("Weight scale"),
+                _("Multiplies the initial weights: above 1 makes them larger, below 1 smaller (0.1 to 10)."),
+            ),
             ("model.norm", _("Normalisation"), ""),
             ("model.residual", _("Residual connections"), _("Add each layer’s input to its output (MLP).")),
         ],
@@ -25,9 +34,13 @@ GROUPS = [
     (
         _("Data"),
         [
-            ("data.task", _("Task"), _("xor and spirals for an MLP; parity and copy are sequences for RNN and LSTM.")),
+            (
+                "data.task",
+                _("Task"),
+                _("xor and spirals for an MLP; parity and copy are sequences for RNN, LSTM and GRU."),
+            ),
             ("data.samples", _("Samples"), ""),
-            ("data.seq_len", _("Sequence length"), _("Time steps per sequence (RNN and LSTM).")),
+            ("data.seq_len", _("Sequence length"), _("Time steps per sequence (RNN, LSTM and GRU).")),
             ("data.noise", _("Noise"), _("Standard deviation of the noise added to the points.")),
         ],
     ),
@@ -39,6 +52,16 @@ GROUPS = [
             ("train.lr", _("Learning rate"), ""),
             ("train.batch_size", _("Batch size"), ""),
             ("train.loss", _("Loss"), _("Cross-entropy, or squared error on the softmax outputs.")),
+            (
+                "train.clip_norm",
+                _("Clip gradient norm"),
+                _("Scale the whole gradient down to this norm when it is larger, before each step; 0: no clipping."),
+            ),
+            (
+                "train.clip_value",
+                _("Clip gradient values"),
+                _("Cut every gradient entry to at most this size, before each step; 0: no clipping."),
+            ),
         ],
     ),
     (
@@ -54,6 +77,7 @@ CHOICE_LABELS = {
     "mlp": "MLP",
     "rnn": "RNN",
     "lstm": "LSTM",
+    "gru": "GRU",
     "sigmoid": "sigmoid",
     "tanh": "tanh",
     "relu": "ReLU",
@@ -63,9 +87,11 @@ CHOICE_LABELS = {
     "normal": "N(0, 1)",
     "xavier": "Xavier",
     "he": "He",
+    "orthogonal": _("orthogonal"),
     "none": _("none"),
     "batch": _("batch normalisation"),
     "layer": _("layer normalisation"),
+    "rmsnorm": _("RMS normalisation"),
     "sgd": "SGD",
     "adam": "Adam",
     "cross_entropy": _("cross-entropy"),
@@ -154,10 +180,10 @@ class SpecForm(forms.Form):
 # The spec's own messages for combinations that cannot run, in the learner's language.
 COMBINATION_MESSAGES = [
     (r"(?P<task>\w+) is a task for arch mlp", _("%(task)s is a task for an MLP; recurrent nets take parity or copy.")),
-    (r"copy is a sequence task", _("copy is a sequence task for an RNN or LSTM.")),
+    (r"copy is a sequence task", _("copy is a sequence task for an RNN, LSTM or GRU.")),
     (
         r"batch normalisation is for arch mlp",
-        _("Batch normalisation is for an MLP; recurrent nets take no normalisation or layer normalisation."),
+        _("Batch normalisation is for an MLP; recurrent nets take none, layer normalisation or RMS normalisation."),
     ),
     (r"residual connections are for arch mlp", _("Residual connections are for an MLP.")),
     (r"recurrent nets stack at most 8 layers", _("Recurrent nets stack at most 8 layers.")),

@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from sandbox.spec import RECURRENT
+
 
 class ExperimentRun(models.Model):
     class Status(models.TextChoices):
@@ -71,7 +73,7 @@ class ExperimentRun(models.Model):
 
     @property
     def recurrent(self) -> bool:
-        return self.spec.get("model", {}).get("arch") in ("rnn", "lstm")
+        return self.spec.get("model", {}).get("arch") in RECURRENT
 
 
 class RunEvent(models.Model):

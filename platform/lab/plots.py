@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator
 
-PLOT_NAMES = ("gradient_profile", "heatmap", "loss", "sequence")
+PLOT_NAMES = ("gradient_profile", "heatmap", "loss", "sequence", "clipping")
 
 FIGURE_SIZE = (7, 4)  # inches; the SVG scales to its container's width
 RASTER_DPI = 100  # the heatmap's cells are one embedded image, not thousands of SVG rectangles
@@ -59,10 +59,13 @@ SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def plots_render(*, result: dict[str, Any], language: str) -> dict[str, str]:
-    """Name from PLOT_NAMES to SVG text; "sequence" only for a run that measured one (a recurrent net)."""
+    """Name from PLOT_NAMES to SVG text; "sequence" only for a run that measured one (a recurrent net),
+    "clipping" only for a run that clipped its gradients."""
     drawers = {"gradient_profile": _gradient_profile, "heatmap": _heatmap, "loss": _loss}
     if result.get("seq_grad_norm"):
         drawers["sequence"] = _sequence
+    if result.get("grad_norm_total") and result.get("grad_norm_clipped"):
+        drawers["clipping"] = _clipping
     plots = {}
     with translation.override(language), rc_context(RC):
         for name, draw in drawers.items():
@@ -166,6 +169,38 @@ def _sequence(figure: Figure, result: dict[str, Any]) -> str:
         return title
     ax.set_xlim(0.5, width + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    return title
+
+
+def _clipping(figure: Figure, result: dict[str, Any]) -> str:
+    title = _("Gradient norm before and after clipping")
+    ax = _axes(figure, title=title, x=_("training step"), y=_("norm of the whole gradient (log scale)"))
+    steps = np.array(result["steps"], dtype=float)
+    lines = [(_("before clipping"), "grad_norm_total", 0.0, "-"), (_("after clipping"), "grad_norm_clipped", 0.7, "--")]
+    drawn = False
+    for label, key, shade, style in lines:
+        norms = _grid([result[key]], width=len(steps))[0]
+        positive = _positive(norms)
+        if not positive.any():
+            continue
+        xs, ys = _thin(steps, np.where(positive, norms, np.nan))
+        ax.plot(
+            xs,
+            ys,
+            color=_colour(shade),
+            linestyle=style,
+            marker="o" if len(xs) <= MAX_MARKERS else None,
+            markersize=3,
+            label=label,
+        )
+        drawn = True
+    if not drawn:
+        _nothing(ax)
+        return title
+    _log_y(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="best")
     return title
 
 

@@ -18,6 +18,7 @@ PLOT_TITLES = {
     "heatmap": lambda: _("Gradient norm per layer over training"),
     "loss": lambda: _("Training loss"),
     "sequence": lambda: _("Gradient norm through time"),
+    "clipping": lambda: _("Gradient norm before and after clipping"),
 }
 
 
@@ -113,6 +114,11 @@ def measured(run: ExperimentRun) -> list[tuple[str, str]]:
     orders = selectors.orders_of_magnitude(sequence if sequence is not None else ratio)
     if orders is not None:
         figures.append((_("orders of magnitude smaller"), number(orders, digits=1)))
+    before = [value for value in run.result.get("grad_norm_total") or [] if value is not None]
+    after = [value for value in run.result.get("grad_norm_clipped") or [] if value is not None]
+    if before and after:
+        figures.append((_("largest gradient norm before clipping"), number(max(before), significant=3)))
+        figures.append((_("largest gradient norm after clipping"), number(max(after), significant=3)))
     last_loss = next((value for value in reversed(run.result.get("loss") or []) if value is not None), None)
     if last_loss is not None:
         figures.append((_("final loss"), number(last_loss, significant=4)))

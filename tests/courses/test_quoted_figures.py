@@ -27,7 +27,7 @@ from django.conf import settings
 from lab.selectors import MEASURES, measured_value
 from sandbox import client
 from sandbox.presets import BY_KEY
-from sandbox.spec import spec_validate
+from sandbox.spec import RECURRENT, spec_validate
 
 COURSE = settings.CONTENT_DIR / "vanishing-gradient"
 SEEDS = range(10)
@@ -199,7 +199,7 @@ def test_a_marker_names_a_preset_a_spec_the_lab_accepts_and_a_measure(figure):
     spec = spec_validate(figure.spec())
     assert figure.measure in MEASURES
     arch = spec["model"]["arch"]
-    assert (figure.measure == "sequence_orders") == (arch in ("rnn", "lstm")), f"{figure.measure} does not fit {arch}"
+    assert (figure.measure == "sequence_orders") == (arch in RECURRENT), f"{figure.measure} does not fit {arch}"
     assert float(figure.low) <= float(figure.high)
 
 

@@ -38,9 +38,20 @@ def make_result(**changes) -> dict:
     return result | changes
 
 
+def clipped_result(**changes) -> dict:
+    """A run clipped at norm 1: the whole gradient's norm before the clip, and 1 after it."""
+    before = [travelled(10.0 ** (4 - index / 4)) for index in range(len(STEPS))]
+    return make_result(**{"grad_norm_total": before, "grad_norm_clipped": [1.0] * len(STEPS)} | changes)
+
+
 def recurrent_result(**changes) -> dict:
     """A recurrent run: the gradient with respect to the hidden state, at each of six time steps."""
     return make_result(**{"seq_grad_norm": [[10.0**-time for time in range(6, 0, -1)] for _ in STEPS]} | changes)
+
+
+def clipped_recurrent_result() -> dict:
+    """A run with every plot: recurrent, and clipped."""
+    return clipped_result(seq_grad_norm=recurrent_result()["seq_grad_norm"])
 
 
 def parse(svg: str) -> ET.Element:
@@ -58,8 +69,8 @@ def render(result: dict, language: str = "en") -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def drawn() -> dict[str, str]:
-    """The plots of the recurrent run, drawn once: a plot takes a good part of a second."""
-    return render(recurrent_result())
+    """The plots of the recurrent run that clips, drawn once: a plot takes a good part of a second."""
+    return render(clipped_recurrent_result())
 
 
 # ---------------------------------------------------------------- the plots
@@ -93,7 +104,7 @@ def test_it_translates_every_label_in_the_language_of_the_run(monkeypatch):
 
     monkeypatch.setattr(plots, "_", gettext)
     with translation.override("en"):
-        drawn = render(recurrent_result(), language="de")
+        drawn = render(clipped_recurrent_result(), language="de")
         assert translation.get_language() == "en"
     assert languages == {"de"}
     assert set(drawn) == set(plots.PLOT_NAMES)
@@ -140,6 +151,21 @@ def test_it_draws_the_sequence_plot_only_for_a_recurrent_run(drawn):
     assert "sequence" in drawn
     assert "sequence" not in render(make_result(seq_grad_norm=None))
     assert "sequence" not in render(make_result(seq_grad_norm=[]))
+
+
+def test_it_draws_the_norms_before_and_after_clipping_only_for_a_clipped_run():
+    plotted = render(clipped_result(), language="de")
+    assert "clipping" not in render(recurrent_result())
+    assert set(plotted) == {"gradient_profile", "heatmap", "loss", "clipping"}
+    labels = texts(plotted["clipping"])
+    assert "Gradientennorm vor und nach dem Clipping" in labels
+    assert {"vor dem Clipping", "nach dem Clipping", "Norm des ganzen Gradienten (log. Skala)"} <= set(labels)
+    assert len(list(parse(plotted["clipping"]).iter(f"{SVG}path"))) > 2
+
+
+def test_it_draws_a_clipped_run_whose_norms_were_not_finite():
+    plotted = render(clipped_result(grad_norm_total=[None] * len(STEPS), grad_norm_clipped=[None] * len(STEPS)))
+    assert "no finite values to plot" in texts(plotted["clipping"])
 
 
 def test_it_draws_a_run_with_some_values_missing():
@@ -200,7 +226,7 @@ def test_it_draws_the_loss_on_a_log_scale_only_when_it_spans_more_than_two_decad
 
 
 def test_it_draws_the_same_svg_for_the_same_run(drawn):
-    assert render(recurrent_result()) == drawn
+    assert render(clipped_recurrent_result()) == drawn
 
 
 def test_it_scales_to_the_width_of_its_container(drawn):
@@ -261,6 +287,24 @@ def test_it_writes_the_numbers_of_a_run_as_json():
     assert sorted(data) == ["compute_s", "device", "grad_norm", "layers", "loss", "seq_grad_norm", "steps"]
     assert data["layers"] == LAYERS
     assert data["seq_grad_norm"][0][-1] == 0.1
+
+
+def test_a_clipped_run_adds_its_norms_before_and_after_the_clip_to_the_csv_and_json():
+    result = clipped_result(grad_norm_clipped=[None, *[1.0] * (len(STEPS) - 1)])
+    rows = list(csv.reader(io.StringIO(numbers.data_csv(result=result))))
+    assert rows[0][-2:] == ["grad_norm_total", "grad_norm_clipped"]
+    assert rows[1][-2:] == ["10000.0", ""]
+    assert rows[2][-2:] == [str(result["grad_norm_total"][1]), "1.0"]
+    data = json.loads(numbers.data_json(result=result))
+    assert data["grad_norm_total"] == result["grad_norm_total"]
+    assert data["grad_norm_clipped"][1:] == [1.0] * (len(STEPS) - 1)
+
+
+def test_a_run_stored_before_clipping_existed_exports_as_before():
+    old = make_result()
+    assert "grad_norm_total" not in old
+    assert next(csv.reader(io.StringIO(numbers.data_csv(result=old)))) == ["step", "loss", *LAYERS]
+    assert "grad_norm_total" not in json.loads(numbers.data_json(result=old))
 
 
 def test_it_writes_none_as_null_in_json():

@@ -57,13 +57,13 @@ def test_it_sends_a_visitor_to_log_in_first(client):
     assert response["Location"] == reverse("login") + "?next=/lab/"
 
 
-def test_it_shows_the_claims_of_all_nine_presets(client, learner):
+def test_it_shows_the_claims_of_all_twelve_presets(client, learner):
     client.force_login(learner)
 
     response = client.get("/lab/")
 
     assert response.status_code == 200
-    assert len(presets.PRESETS) == 9
+    assert len(presets.PRESETS) == 12
     for preset in presets.PRESETS:
         assert escape(preset.claim["en"]) in response.text, preset.key
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sandbox.presets import BY_KEY, PRESETS
+from sandbox.presets import BY_KEY, PRESETS, clip_bounds
 
 pytestmark = pytest.mark.slow
 
@@ -17,6 +17,39 @@ def test_it_demonstrates_the_claim_of(key, run_in_sandbox):
     assert result["status"] == "ok", result["error"]
     assert baseline is None or baseline["status"] == "ok"
     assert preset.holds(result, baseline), preset.measure(result, baseline)
+
+
+# The presets of issue 19: their criteria hold for every seed the course quotes figures over.
+SEEDED = ("exploding-large-weights", "gru-keeps-gradient", "orthogonal-deep")
+
+
+@pytest.mark.parametrize("key", SEEDED)
+def test_the_claim_holds_for_every_seed_from_0_to_9(key, run_in_sandbox):
+    preset = BY_KEY[key]
+    failed = {}
+    for seed in range(10):
+        result, _ = run_in_sandbox(spec={**preset.spec, "seed": seed})
+        baseline, _ = run_in_sandbox(spec={**preset.baseline, "seed": seed})
+        assert result["status"] == baseline["status"] == "ok", result["error"] or baseline["error"]
+        if not preset.holds(result, baseline):
+            failed[seed] = preset.measure(result, baseline)
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("key", SEEDED)
+def test_the_criterion_fails_on_the_baseline(key, run_in_sandbox):
+    """Each criterion tells its run from its baseline: applied to the baseline twice, it does not hold."""
+    preset = BY_KEY[key]
+    baseline, _ = run_in_sandbox(spec=preset.baseline)
+    assert not preset.holds(baseline, baseline)
+
+
+def test_the_clipping_criterion_fails_without_clipping_or_below_the_threshold(run_in_sandbox):
+    preset = BY_KEY["exploding-large-weights"]
+    unclipped, _ = run_in_sandbox(spec={**preset.spec, "train": {"clip_norm": 0.0}})
+    loose, _ = run_in_sandbox(spec={**preset.spec, "train": {"clip_norm": 1000.0}})
+    assert clip_bounds(unclipped, threshold=1.0, factor=1e3) is False  # nothing recorded: nothing bounded
+    assert clip_bounds(loose, threshold=1.0, factor=1e3) is False  # clipped at 1000, not at 1
 
 
 def test_the_criterion_can_fail(run_in_sandbox):

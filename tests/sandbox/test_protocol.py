@@ -71,6 +71,50 @@ def test_it_names_the_field_of_a_forged_result(changes, field):
     assert str(raised.value).startswith(f"{field}: ")
 
 
+def test_a_clipped_result_carries_the_norm_before_and_after_the_clip_of_each_step():
+    clipped = child_result(grad_norm_total=[25.0, None], grad_norm_clipped=[1.0, None])
+    assert validate_event(clipped, from_child=True) == clipped
+
+
+def test_a_result_without_clipping_numbers_is_still_valid():
+    """A result of an older service, which knew no clipping, is read as before."""
+    assert "grad_norm_total" not in child_result()
+    assert validate_event(child_result(), from_child=True)["status"] == "ok"
+    assert validate_event(child_result(grad_norm_total=None, grad_norm_clipped=None), from_child=True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"grad_norm_total": [25.0, 30.0]}, "grad_norm_total"),  # the clipped norm missing
+        ({"grad_norm_total": [25.0, 30.0], "grad_norm_clipped": None}, "grad_norm_total"),
+        ({"grad_norm_total": [25.0], "grad_norm_clipped": [1.0]}, "grad_norm_clipped"),
+        ({"grad_norm_total": [25.0, 30.0], "grad_norm_clipped": [1.0, -1.0]}, "grad_norm_clipped[1]"),
+        ({"grad_norm_total": [25.0, "x"], "grad_norm_clipped": [1.0, 1.0]}, "grad_norm_total[1]"),
+        ({"grad_norm_total": 25.0, "grad_norm_clipped": 1.0}, "grad_norm_clipped"),
+    ],
+)
+def test_it_names_the_field_of_forged_clipping_numbers(changes, field):
+    with pytest.raises(ProtocolError) as raised:
+        validate_event(child_result(**changes), from_child=True)
+    assert str(raised.value).startswith(f"{field}: ")
+
+
+def test_a_clipped_step_sends_both_norms_or_neither():
+    step = {"type": "progress", "step": 3, "steps": 50, "loss": 0.7, "grad_norm": [0.1, None]}
+    assert validate_event({**step, "grad_norm_total": 9.0, "grad_norm_clipped": 1.0}, from_child=True)
+    with pytest.raises(ProtocolError, match="grad_norm_clipped: missing"):
+        validate_event({**step, "grad_norm_total": 9.0}, from_child=True)
+    with pytest.raises(ProtocolError, match="grad_norm_clipped: must be at least 0"):
+        validate_event({**step, "grad_norm_total": 9.0, "grad_norm_clipped": -1.0}, from_child=True)
+    record = {"step": 3, "loss": 0.7, "grad_norm": [0.1, None], "grad_norm_total": 9.0, "grad_norm_clipped": 1.0}
+    batch = {"type": "progress", "steps": 50, "recorded": [record]}
+    assert validate_event(batch) == batch
+    del record["grad_norm_total"]
+    with pytest.raises(ProtocolError, match=r"recorded\[0\].grad_norm_total: missing"):
+        validate_event(batch)
+
+
 def test_it_requires_every_field_of_a_result():
     event = child_result()
     del event["loss"]

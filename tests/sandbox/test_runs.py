@@ -1,5 +1,7 @@
 """Spec runs and learner code through the service: results, progress, reproducibility."""
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -52,7 +54,7 @@ def test_it_records_every_nth_step(run_in_sandbox):
     assert result["steps"] == [0, 10, 20, 29]
 
 
-@pytest.mark.parametrize("arch", ["rnn", "lstm"])
+@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru"])
 def test_recurrent_nets_record_the_gradient_along_the_sequence(arch, run_in_sandbox):
     spec = {"model": {"arch": arch, "depth": 2, "width": 16}, "data": {"seq_len": 12}, "train": {"steps": 6}}
     result, _ = run_in_sandbox(spec=spec)
@@ -74,6 +76,78 @@ def test_recurrent_nets_record_the_gradient_along_the_sequence(arch, run_in_sand
 def test_every_kind_of_spec_runs(spec, run_in_sandbox):
     result, _ = run_in_sandbox(spec={**spec, "train": {**spec.get("train", {}), "steps": 5}})
     assert result["status"] == "ok", result["error"]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"model": {"arch": "gru", "depth": 2, "width": 8}, "data": {"seq_len": 6}},
+        {"model": {"norm": "rmsnorm"}},
+        {"model": {"arch": "rnn", "norm": "rmsnorm"}, "data": {"task": "parity"}},
+        {"model": {"init": "orthogonal", "activation": "relu"}},
+        {"model": {"arch": "lstm", "init": "orthogonal"}},
+        {"model": {"weight_scale": 4.0}},
+        {"train": {"clip_norm": 0.5}},
+        {"train": {"clip_value": 0.01}},
+    ],
+    ids=["gru", "rmsnorm", "rnn-rmsnorm", "orthogonal", "lstm-orthogonal", "weight-scale", "clip-norm", "clip-value"],
+)
+def test_each_new_option_runs_in_the_service_after_the_uid_drop(spec, run_in_sandbox):
+    """The zygote warmed up what these need: a child that dropped its uid may not read the interpreter's files."""
+    result, _ = run_in_sandbox(spec={**spec, "train": {**spec.get("train", {}), "steps": 3}})
+    assert result["status"] == "ok", result["error"] or result["sandbox_error"]
+    assert all(value is not None and value > 0 for row in result["grad_norm"] for value in row)
+
+
+WARM_CHECK = """
+import sys
+from sandbox import zygote
+import torch
+from sandbox.experiment import run_spec
+from sandbox.spec import ARCHS, INITS, NORMS, spec_validate
+
+zygote.warm_up()
+before = set(sys.modules)
+for arch in ARCHS:
+    for init in INITS:
+        for norm in [norm for norm in NORMS if arch == "mlp" or norm != "batch"]:
+            spec = {"model": {"arch": arch, "depth": 2, "width": 4, "init": init, "norm": norm, "weight_scale": 2.0},
+                    "data": {"task": "parity", "seq_len": 3},
+                    "train": {"steps": 2, "clip_norm": 1.0, "clip_value": 0.5}}
+            run_spec(spec_validate(spec), device=torch.device("cpu"), emit=lambda event: None)
+print(sorted(set(sys.modules) - before))
+"""
+
+
+def test_after_the_warm_up_no_option_imports_a_module(sandbox_python):
+    """What the zygote warms up covers every arch, init and norm with clipping: a run imports nothing more."""
+    done = subprocess.run(
+        [sandbox_python, "-c", WARM_CHECK],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_clipping_records_the_norm_before_and_after_the_clip_beside_the_layers(run_in_sandbox):
+    spec = {"model": {"activation": "tanh", "init": "xavier", "weight_scale": 3.0}, "train": {"steps": 8}}
+    result, events = run_in_sandbox(spec={**spec, "train": {**spec["train"], "clip_norm": 1.0}})
+    unclipped, _ = run_in_sandbox(spec=spec)
+    assert result["status"] == "ok", result["error"]
+    assert len(result["grad_norm_total"]) == len(result["grad_norm_clipped"]) == len(result["steps"]) == 8
+    assert all(before > 1000 for before in result["grad_norm_total"])
+    assert all(0.99 < after <= 1.0 for after in result["grad_norm_clipped"])
+    # The layers' norms are before the clip, so the explosion stays visible: the first step's match the unclipped run.
+    assert result["grad_norm"][0] == unclipped["grad_norm"][0]
+    assert result["grad_norm"][1] != unclipped["grad_norm"][1]  # after a bounded step the runs part
+    assert unclipped["grad_norm_total"] is None and unclipped["grad_norm_clipped"] is None
+    recorded = [record for event in events for record in event["recorded"]]
+    assert [record["grad_norm_total"] for record in recorded] == result["grad_norm_total"]
+    assert [record["grad_norm_clipped"] for record in recorded] == result["grad_norm_clipped"]
 
 
 def test_a_bad_spec_is_invalid_and_names_the_field(run_in_sandbox):

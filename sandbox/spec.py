@@ -175,6 +175,9 @@ def _check_combination(spec: dict[str, Any], problems: list[str]) -> None:
         problems.append("data.task: copy is a sequence task for arch rnn, lstm or gru")
     if recurrent and model["norm"] == "batch":
         problems.append("model.norm: batch normalisation is for arch mlp; recurrent nets take none, layer or rmsnorm")
+    elif model["arch"] in ("lstm", "gru") and model["norm"] != "none":
+        # Their cells are PyTorch's own, with nowhere to put a normalisation: refused, never ignored.
+        problems.append(f"model.norm: arch {model['arch']} takes none; layer and rmsnorm are for arch mlp and rnn")
     if recurrent and model["residual"]:
         problems.append("model.residual: residual connections are for arch mlp")
     if recurrent and model["depth"] > 8:

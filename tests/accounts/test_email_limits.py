@@ -81,7 +81,7 @@ def test_the_limit_holds_across_processes_with_redis(settings):
         skip_unless_available(f"no Redis at {url}")
     prefix = f"test-limits-{uuid.uuid4().hex}"
     redis_cache = "django.core.cache.backends.redis.RedisCache"
-    settings.CACHES = {"default": {"BACKEND": redis_cache, "LOCATION": url, "KEY_PREFIX": prefix}}
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": redis_cache, "LOCATION": url, "KEY_PREFIX": prefix}}
     # The other process reads the same cache from its settings: REDIS_URL, and the prefix.
     environment = {**os.environ, "REDIS_URL": url, "DJANGO_SETTINGS_MODULE": "tests.accounts.redis_cache_settings",
                    "TEST_CACHE_KEY_PREFIX": prefix, "PYTHONPATH": f"{ROOT / 'platform'}{os.pathsep}{ROOT}"}  # fmt: skip

@@ -95,6 +95,8 @@ def test_it_shortens_a_huge_bad_value_in_the_message():
         ({"model": {"arch": "mlp"}, "data": {"task": "copy"}}, "data.task"),
         ({"model": {"arch": "lstm", "norm": "batch"}, "data": {"task": "copy"}}, "model.norm"),
         ({"model": {"arch": "gru", "norm": "batch"}, "data": {"task": "copy"}}, "model.norm"),
+        ({"model": {"arch": "lstm", "norm": "layer"}, "data": {"task": "copy"}}, "model.norm"),  # never ignored
+        ({"model": {"arch": "gru", "norm": "rmsnorm"}, "data": {"task": "copy"}}, "model.norm"),
         ({"model": {"arch": "gru"}, "data": {"task": "spirals"}}, "data.task"),
         ({"model": {"arch": "gru", "residual": True}}, "model.residual"),
         ({"model": {"arch": "gru", "depth": 9}}, "model.depth"),
@@ -118,7 +120,7 @@ def test_it_refuses_a_spec_that_would_record_too_many_numbers():
 def test_the_new_options_are_accepted_with_their_defaults_off():
     spec = spec_validate(
         {
-            "model": {"arch": "gru", "init": "orthogonal", "norm": "rmsnorm", "weight_scale": 2},
+            "model": {"arch": "rnn", "init": "orthogonal", "norm": "rmsnorm", "weight_scale": 2},
             "train": {"clip_norm": 1.0, "clip_value": 0.5},
         }
     )

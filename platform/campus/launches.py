@@ -16,7 +16,7 @@ from lti_tool.models import Key, LtiDeployment, LtiLaunch, LtiRegistration
 from lti_tool.utils import DjangoToolConfig
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
 from pylti1p3.deployment import Deployment
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, OIDCException
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 # What a resource-link launch must carry for Gradlab (LTI 1.3 core, 5.3 and 5.4).
@@ -126,7 +126,7 @@ def login_redirect(request: HttpRequest, *, launch_url: str) -> HttpResponse:
     login = DjangoOIDCLogin(request, ToolConfig(), launch_data_storage=LaunchStorage())
     try:
         return login.redirect(launch_url)
-    except LtiException as refused:
+    except (LtiException, OIDCException) as refused:
         raise _registration_refusal(params["iss"], params.get("client_id", "")) from refused
 
 

@@ -88,12 +88,12 @@ class _Login(OIDCLoginAbstract):
 class _Launch(MessageLaunchAbstract):
     tamper: Tamper
 
-    def get_launch_message(self, include_extra_claims=True):
-        message = super().get_launch_message(include_extra_claims)
+    def get_launch_data(self):
+        message, state = super().get_launch_data()  # the message with the nonce the tool sent
         message.update(self.tamper.claims)
         for claim in self.tamper.drop:
             message.pop(claim, None)
-        return message
+        return message, state
 
     def render_launch_form(self, launch_data, **kwargs):
         return launch_data

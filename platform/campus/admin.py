@@ -37,10 +37,16 @@ class RegistrationAdmin(SiteAdminMixin, LtiRegistrationAdmin):
     def get_fieldsets(self, request, obj=None):
         described = format_html(
             "<p>{}</p><dl class='lti-tool-urls'>{}</dl>",
-            _("Enter these in the LMS when you register Gradlab there; it gives you the issuer, client ID and its own URLs to enter below."),
+            _(
+                "Enter these in the LMS when you register Gradlab there; "
+                "it gives you the issuer, client ID and its own URLs to enter below."
+            ),
             format_html_join("", "<dt>{}</dt><dd><code>{}</code></dd>", tool_urls(request)),
         )
-        return [(_("Gradlab's URLs for the LMS"), {"description": described, "fields": []}), *super().get_fieldsets(request, obj)]
+        return [
+            (_("Gradlab's URLs for the LMS"), {"description": described, "fields": []}),
+            *super().get_fieldsets(request, obj),
+        ]
 
 
 @admin.register(Key)
@@ -66,7 +72,9 @@ class KeyAdmin(SiteAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Publish a new key (the old ones stay in the JWKS until retired)"))
     def rotate(self, request, queryset):
         key = Key.objects.generate()
-        self.message_user(request, _("Published the new key %(kid)s; Gradlab signs with it from now on.") % {"kid": key})
+        self.message_user(
+            request, _("Published the new key %(kid)s; Gradlab signs with it from now on.") % {"kid": key}
+        )
 
     @admin.action(description=_("Retire the selected keys (remove them from the JWKS)"))
     def retire(self, request, queryset):
@@ -74,7 +82,9 @@ class KeyAdmin(SiteAdminMixin, admin.ModelAdmin):
             self.message_user(request, _("Publish a new key before retiring the last active one."), messages.ERROR)
             return
         retired = queryset.filter(is_active=True).update(is_active=False)
-        self.message_user(request, ngettext("Retired %(count)d key.", "Retired %(count)d keys.", retired) % {"count": retired})
+        self.message_user(
+            request, ngettext("Retired %(count)d key.", "Retired %(count)d keys.", retired) % {"count": retired}
+        )
 
 
 @admin.register(CourseContext)

@@ -140,9 +140,7 @@ class Launch(DjangoMessageLaunch):
             raise LaunchRefused("state")
         self.storage = LaunchStorage()
         try:
-            super().__init__(
-                request, ToolConfig(), launch_data_storage=self.storage, requests_session=TimedSession()
-            )
+            super().__init__(request, ToolConfig(), launch_data_storage=self.storage, requests_session=TimedSession())
         except LtiException as refused:  # https: the session cookie set at the login is missing
             raise LaunchRefused("state") from refused
 

@@ -98,4 +98,3 @@ def course_context_unlink(*, row: CourseContext) -> CourseContext:
     CourseContext.objects.filter(pk=row.pk).update(linked_at=None, linked_by=None)
     row.refresh_from_db()
     return row
-

@@ -66,7 +66,14 @@ class Placement:
 
 class _Request(Request):
     def build_metadata(self, request):
-        return {"method": "GET", "form_data": {}, "get_data": request, "headers": {}, "content_type": None, "path": "/auth"}
+        return {
+            "method": "GET",
+            "form_data": {},
+            "get_data": request,
+            "headers": {},
+            "content_type": None,
+            "path": "/auth",
+        }
 
 
 class _Config(LTI1P3PlatformConfAbstract):
@@ -124,7 +131,14 @@ class _FormParser(HTMLParser):
 class LMS:
     """A platform: issuer, client ID and deployment of its registration of Gradlab, and its own keys."""
 
-    def __init__(self, *, gradlab: str, issuer: str | None = None, client_id: str = "gradlab-client", deployment_id: str = "deployment-1"):
+    def __init__(
+        self,
+        *,
+        gradlab: str,
+        issuer: str | None = None,
+        client_id: str = "gradlab-client",
+        deployment_id: str = "deployment-1",
+    ):
         self.gradlab = gradlab.rstrip("/")
         self.public_key, self.private_key = key_pair()
         self.client_id, self.deployment_id = client_id, deployment_id
@@ -180,13 +194,19 @@ class LMS:
         launch = _Launch(_Request(query), config)
         launch.tamper = placement.tamper
         launch.set_id_token_expiration(placement.tamper.expires_in)
-        launch.set_user_data(placement.user_id, placement.roles, full_name=placement.name or None, email_address=placement.email or None)
+        launch.set_user_data(
+            placement.user_id, placement.roles, full_name=placement.name or None, email_address=placement.email or None
+        )
         launch.set_resource_link_claim(placement.resource_link_id, title="Gradlab")
-        launch.set_launch_context_claim(placement.context_id, context_title=placement.context_title, context_label=placement.context_id.upper())
+        launch.set_launch_context_claim(
+            placement.context_id, context_title=placement.context_title, context_label=placement.context_id.upper()
+        )
         if placement.custom:
             launch.set_custom_parameters_claim(placement.custom)
         if placement.locale:
-            launch.set_extra_claims({LTI + "launch_presentation": {"locale": placement.locale, "document_target": "window"}})
+            launch.set_extra_claims(
+                {LTI + "launch_presentation": {"locale": placement.locale, "document_target": "window"}}
+            )
         form = launch.lti_launch()
         if placement.tamper.altered_after_signing:
             head, body, signature = form["id_token"].split(".")

@@ -89,7 +89,9 @@ def test_a_launch_that_claims_a_local_users_name_and_email_does_not_sign_in_as_t
 
 
 def test_an_lms_instructor_gets_no_role_in_any_gradlab_course(moodle, browser, content):
-    moodle.launch(browser, Placement(user_id="t-1", roles=[INSTRUCTOR], custom={"target": "/courses/vanishing-gradient/"}))
+    moodle.launch(
+        browser, Placement(user_id="t-1", roles=[INSTRUCTOR], custom={"target": "/courses/vanishing-gradient/"})
+    )
     teacher = account_of(moodle, "t-1")
     assert not CourseStaff.objects.filter(user=teacher).exists()
     assert not teacher.is_instructor and not teacher.is_staff and not teacher.is_superuser

@@ -34,7 +34,12 @@ BAD_LAUNCHES = {
     "key the platform does not publish": (Tamper(unknown_kid=True), "signature", 403, "signature does not match"),
     "altered after signing": (Tamper(altered_after_signing=True), "signature", 403, "signature does not match"),
     "expired": (Tamper(expires_in=-30), "expired", 403, "has expired"),
-    "issued in the future": (Tamper(claims={"iat": 4102444800, "nbf": 4102444800}), "not_yet_valid", 403, "dated in the future"),
+    "issued in the future": (
+        Tamper(claims={"iat": 4102444800, "nbf": 4102444800}),
+        "not_yet_valid",
+        403,
+        "dated in the future",
+    ),
     "wrong audience": (Tamper(claims={"aud": "another-tool"}), "client", 403, "(audience) another-tool"),
     "audience of several, not authorized for us": (
         Tamper(claims={"aud": ["gradlab-client", "another-tool"], "azp": "another-tool"}),
@@ -43,7 +48,12 @@ BAD_LAUNCHES = {
         "meant for another tool",
     ),
     "unknown deployment": (Tamper(claims={LTI + "deployment_id": "deployment-9"}), "deployment", 403, "deployment-9"),
-    "unknown issuer in the token": (Tamper(claims={"iss": "https://lms.elsewhere.example"}), "issuer", 403, "lms.elsewhere.example"),
+    "unknown issuer in the token": (
+        Tamper(claims={"iss": "https://lms.elsewhere.example"}),
+        "issuer",
+        403,
+        "lms.elsewhere.example",
+    ),
     "no subject": (Tamper(drop=("sub",)), "claim_missing", 400, "required claim sub"),
     "no roles": (Tamper(drop=(LTI + "roles",)), "claim_missing", 400, LTI + "roles"),
     "no resource link": (Tamper(drop=(LTI + "resource_link",)), "claim_missing", 400, LTI + "resource_link"),

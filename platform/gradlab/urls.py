@@ -10,6 +10,7 @@ urlpatterns = [
     path("author/", include("authoring.urls")),
     path("cards/", include("cards.urls")),
     path("lab/", include("lab.urls")),
+    path("", include("campus.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "cards",
     "authoring",
     "lab",
+    "lti_tool",  # django-lti: LTI platforms, deployments, the tool's keys (before campus, which adapts its admin)
+    "campus",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -199,6 +201,9 @@ CARDS_FSRS_FUZZING = env_bool("CARDS_FSRS_FUZZING", True)
 # Who may create a new course in the browser (/author/new/): "instructors" (every member of
 # the Instructors group, and admins) or "admins" (superusers only). The creator owns it.
 AUTHORING_COURSE_CREATORS = env_choice("AUTHORING_COURSE_CREATORS", "instructors", ("instructors", "admins"))
+
+# LTI 1.3 (campus): how long a launch waits for a platform's key set (JWKS) before it is refused.
+CAMPUS_PLATFORM_TIMEOUT_S = env_float("CAMPUS_PLATFORM_TIMEOUT_S", 5.0)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -91,6 +91,14 @@ def test_it_opens_the_editor_with_the_draft(client, learner):
     assert "Reset to the template" in response.text
 
 
+def test_it_keeps_a_drafts_leading_blank_line(client, learner):
+    services.draft_save(owner=learner, template="mlp", code="\nx = 1\n")
+    client.force_login(learner)
+
+    # HTML drops one newline right after <textarea>: the page sends one more than the code has.
+    assert editor(client.get("/lab/?tab=code")) == "\n\nx = 1\n"
+
+
 def test_it_opens_the_draft_of_the_chosen_template(client, learner):
     services.draft_save(owner=learner, template="mlp", code="mine = 1\n")
     client.force_login(learner)

@@ -44,6 +44,28 @@ def test_it_shows_the_code_a_run_ran_with_the_failing_line_marked(client, learne
     assert '<a href="#code-line-3">Line 3:</a> SyntaxError: &#x27;(&#x27; was never closed' in response.text
 
 
+def test_it_shows_no_progress_bar_for_a_run_that_failed_before_its_first_step(client, learner, create_run):
+    run = finish_run(create_run(learner, code=BROKEN), fake_result(status="invalid", error="SyntaxError", line=3))
+    run.events.filter(kind="progress").delete()  # as a syntax error ends it: before any step
+    client.force_login(learner)
+
+    response = client.get(run_url(run))
+
+    assert "Starting…" not in response.text and "<progress" not in response.text
+
+
+def test_it_numbers_the_lines_as_python_does_after_leading_blank_lines(client, learner, create_run):
+    run = finish_run(
+        create_run(learner, code="\n\nx = (\n"), fake_result(status="invalid", error="SyntaxError", line=3)
+    )
+    client.force_login(learner)
+
+    lines = code_lines(client.get(run_url(run)))
+
+    assert sorted(lines) == [1, 2, 3]
+    assert "hll" in lines[3] and '<span class="n">x</span>' in lines[3]
+
+
 def test_it_marks_no_line_while_the_run_is_not_final(client, learner, create_run):
     run = create_run(learner, code=BROKEN)
     ExperimentRun.objects.filter(pk=run.pk).update(error_line=3)

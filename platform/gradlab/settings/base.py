@@ -94,25 +94,33 @@ TEMPLATES = [
 ]
 
 
+# WAL and immediate transactions let the web server and a worker write the same SQLite
+# file without "database is locked" errors: a transaction that reads first and writes
+# later cannot wait for a lock it would have to upgrade, and fails at once.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
 def database_from_url(url: str) -> dict:
     if url:
         # No persistent connections: under ASGI each request runs in a thread of its own,
         # and a connection kept past the request stays open in that finished thread (Django
         # says to disable them under ASGI). Connecting per request costs a millisecond or two;
         # a kept one per finished thread ran PostgreSQL out of connections.
-        return dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
-    # Embedded default: one SQLite file. WAL and immediate transactions let the web
-    # server and a worker write without "database is locked" errors. Its folder is made
-    # here: on a fresh clone even the first command's system checks open the database.
+        database = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+        if database["ENGINE"].endswith("sqlite3"):  # a SQLite file named by URL: as the embedded one
+            database["OPTIONS"] = SQLITE_OPTIONS | database.get("OPTIONS", {})
+        return database
+    # Embedded default: one SQLite file. Its folder is made here: on a fresh clone even the
+    # first command's system checks open the database.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "gradlab.sqlite3",
-        "OPTIONS": {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        },
+        "OPTIONS": dict(SQLITE_OPTIONS),
     }
 
 

@@ -72,7 +72,7 @@
   function markErrorLine() {
     var error = document.querySelector(".run-error[data-line]");
     var line = error && document.getElementById("code-line-" + error.dataset.line);
-    if (line) line.classList.add("hll");
+    if (line && !line.querySelector(".hll")) line.classList.add("hll");
   }
 
   function init(root) {

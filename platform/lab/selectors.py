@@ -38,7 +38,7 @@ def draft_for(*, user, template: str) -> CodeDraft | None:
 
 
 def own_runs(*, user) -> QuerySet[ExperimentRun]:
-    """A learner's runs, but those they deleted."""
+    """A learner's runs, without those they deleted."""
     return ExperimentRun.objects.filter(owner=user, deleted_at=None)
 
 

@@ -167,6 +167,17 @@ def test_database_url_selects_postgresql_and_no_url_the_embedded_sqlite():
     assert "journal_mode=WAL" in embedded["OPTIONS"]["init_command"]
 
 
+def test_a_sqlite_file_named_by_url_writes_as_the_embedded_one(tmp_path):
+    """The browser tests' web and worker processes, and `DATABASE_URL=sqlite:///…` by hand."""
+    from gradlab.settings.base import database_from_url
+
+    named = database_from_url(f"sqlite:///{tmp_path}/gradlab.sqlite3")
+
+    assert named["NAME"] == f"{tmp_path}/gradlab.sqlite3"
+    assert named["OPTIONS"] == database_from_url("")["OPTIONS"]
+    assert named["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
 def test_postgresql_connections_end_with_their_request():
     """Under ASGI a connection kept past its request stays open in a finished thread."""
     from gradlab.settings.base import database_from_url

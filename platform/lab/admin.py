@@ -8,8 +8,9 @@ from lab.models import ExperimentRun
 class ExperimentRunAdmin(ModelAdmin):
     """For operators: what ran where, and why a run ended. Runs are changed by the lab, not here."""
 
-    list_display = ("id", "owner", "preset", "kind", "queue", "status", "worker", "created_at", "used_s")
-    list_filter = ("status", "queue", "kind")
+    list_display = ("id", "owner", "preset", "kind", "queue", "status", "worker", "created_at", "used_s", "deleted_at")
+    # A deleted run stays as an empty row: the compute time it used still counts that day.
+    list_filter = ("status", "queue", "kind", ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("owner__username", "preset", "worker", "error")
     readonly_fields = [field.name for field in ExperimentRun._meta.fields]
     date_hierarchy = "created_at"

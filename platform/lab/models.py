@@ -22,8 +22,10 @@ class ExperimentRun(models.Model):
         CODE = "code", _("own code")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    MAX_NAME_LENGTH = 80
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="experiment_runs")
+    name = models.CharField(_("name"), max_length=MAX_NAME_LENGTH, blank=True)
     # Set when the run was started from a course (a lesson's "try it"): its instructors may see it.
     course = models.ForeignKey("courses.Course", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.SPEC)
@@ -47,6 +49,9 @@ class ExperimentRun(models.Model):
     error_line = models.PositiveIntegerField(_("line of the error"), null=True, blank=True)
     log = models.TextField(_("output of the code"), blank=True)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    # A run its owner deleted: what it showed is gone, the row stays, so that the compute
+    # time it used still counts against the day's budget (lab.selectors.compute_used_today).
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("experiment run")
@@ -74,6 +79,24 @@ class ExperimentRun(models.Model):
     @property
     def recurrent(self) -> bool:
         return self.spec.get("model", {}).get("arch") in RECURRENT
+
+
+class CodeDraft(models.Model):
+    """What a learner last had in the code editor for one template: the editor opens it
+    again after an error, Back or a reload, until they reset it to the template."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="code_drafts")
+    template = models.CharField(_("template"), max_length=16)
+    code = models.TextField(_("code"))
+    updated_at = models.DateTimeField(_("saved"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("code draft")
+        verbose_name_plural = _("code drafts")
+        constraints = [models.UniqueConstraint(fields=["owner", "template"], name="lab_draft_one_per_template")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}/{self.template}"
 
 
 class RunEvent(models.Model):

@@ -3,8 +3,12 @@
 from typing import Any
 
 from django.utils import formats
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
 
 from courses.translation import ORIGINAL_LANGUAGE, current_language
 from lab import selectors
@@ -52,7 +56,10 @@ def translated(texts: dict[str, str], *, language: str | None = None) -> str:
 
 
 def run_label(run: ExperimentRun) -> str:
-    """ "#12 sigmoid-vanishes", or what the spec is: "#13 MLP · 20 layers · relu · he"."""
+    """The name the learner gave it ("#11 my deep net"), "#12 sigmoid-vanishes", or what the
+    spec is: "#13 MLP · 20 layers · relu · he"."""
+    if run.name:
+        return f"#{run.id} {run.name}"
     if run.kind == ExperimentRun.Kind.CODE:
         return _("#%(id)s own code") % {"id": run.id}
     if run.preset:
@@ -127,13 +134,35 @@ def measured(run: ExperimentRun) -> list[tuple[str, str]]:
 
 
 def status_context(*, run: ExperimentRun, viewer, position: int | None) -> dict[str, Any]:
-    """What the status region shows: the state in words, and cancel or start again."""
+    """What the status region shows: the state in words, and cancel, start again, edit, delete."""
+    is_code = run.kind == ExperimentRun.Kind.CODE
     return {
         "run": run,
         "position": position,
         "status_text": status_text(run, position),
         "is_owner": run.owner_id == viewer.id,
+        # Code goes back to the editor: running a mistake again as it is would only repeat it.
+        "can_edit": is_code and run.is_final,
+        "can_retry": not is_code and run.is_final and run.status != ExperimentRun.Status.SUCCEEDED,
     }
+
+
+def code_html(code: str, *, mark_line: int | None = None) -> SafeString:
+    """Learner code, highlighted and escaped by Pygments, numbered, each line a span
+    `#code-line-N`; `mark_line` (the line of the error) is marked."""
+    formatter = HtmlFormatter(
+        linenos="inline", linespans="code-line", hl_lines=[mark_line] if mark_line else [], wrapcode=True
+    )
+    # stripnl=False: leading blank lines stay, or every line number after them would be off.
+    return mark_safe(highlight(code, PythonLexer(stripnl=False), formatter))  # noqa: S308 - Pygments escapes it
+
+
+def code_context(*, run: ExperimentRun) -> dict[str, Any]:
+    """The code a run ran, for its page (not for its live regions: highlighting is not free)."""
+    if run.kind != ExperimentRun.Kind.CODE:
+        return {"code_html": None}
+    line = run.error_line if run.is_final else None
+    return {"code_html": code_html(run.code, mark_line=line)}
 
 
 def progress_context(*, run: ExperimentRun, events: list[RunEvent]) -> dict[str, Any]:

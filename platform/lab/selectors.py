@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -9,12 +10,37 @@ from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from courses.selectors import authored_courses
-from lab.models import ExperimentRun, Prediction, RunEvent, ServiceHeartbeat
+from lab.models import CodeDraft, ExperimentRun, Prediction, RunEvent, ServiceHeartbeat
 from quizzes.models import Question
 from quizzes.selectors import ItemStatistics, answer_distribution
 from sandbox import presets
+from sandbox.spec import DEFAULTS, spec_validate
 
 Status = ExperimentRun.Status
+# The code tab's templates (sandbox/templates/<name>.py) and the spec each one runs with.
+CODE_TEMPLATES = {"mlp": DEFAULTS, "rnn": presets.SEQUENCE}
+TEMPLATES_DIR = Path(presets.__file__).resolve().parent / "templates"
+
+
+def template_code(name: str) -> str:
+    return (TEMPLATES_DIR / f"{name}.py").read_text()
+
+
+def template_of(run: ExperimentRun) -> str:
+    """The template whose spec a code run ran with (its code may be anything by now)."""
+    for name, spec in CODE_TEMPLATES.items():
+        if spec_validate(spec) == run.spec:
+            return name
+    return "mlp"
+
+
+def draft_for(*, user, template: str) -> CodeDraft | None:
+    return CodeDraft.objects.filter(owner=user, template=template).first()
+
+
+def own_runs(*, user) -> QuerySet[ExperimentRun]:
+    """A learner's runs, without those they deleted."""
+    return ExperimentRun.objects.filter(owner=user, deleted_at=None)
 
 
 def runs_visible_to(*, user) -> QuerySet[ExperimentRun]:
@@ -22,13 +48,15 @@ def runs_visible_to(*, user) -> QuerySet[ExperimentRun]:
     if not user.is_authenticated:
         return ExperimentRun.objects.none()
     if user.is_instructor:
-        return ExperimentRun.objects.filter(Q(owner=user) | Q(course__in=authored_courses(user=user).values("pk")))
-    return ExperimentRun.objects.filter(owner=user)
+        courses = authored_courses(user=user).values("pk")
+        return ExperimentRun.objects.filter(Q(owner=user) | Q(course__in=courses), deleted_at=None)
+    return own_runs(user=user)
 
 
 def course_runs(*, course) -> QuerySet[ExperimentRun]:
     """The runs started from a course's lessons: what its instructors may look at."""
-    return ExperimentRun.objects.filter(course=course).select_related("owner").order_by("-created_at", "-id")
+    runs = ExperimentRun.objects.filter(course=course, deleted_at=None)
+    return runs.select_related("owner").order_by("-created_at", "-id")
 
 
 def run_for_viewer(*, user, run_id: int) -> ExperimentRun:
@@ -47,7 +75,10 @@ def day_start(now: dt.datetime) -> dt.datetime:
 
 
 def compute_used_today(*, user, now: dt.datetime) -> float:
-    """Seconds used by today's finished runs, plus the limit of each active run (it may use all of it)."""
+    """Seconds used by today's finished runs, plus the limit of each active run (it may use all of it).
+
+    Deleted runs count too: deleting a run gives no compute time back.
+    """
     runs = ExperimentRun.objects.filter(owner=user, created_at__gte=day_start(now))
     used = runs.exclude(status__in=ExperimentRun.ACTIVE).aggregate(total=Sum("used_s"))["total"] or 0.0
     reserved = runs.filter(status__in=ExperimentRun.ACTIVE).aggregate(total=Sum("limit_s"))["total"] or 0.0

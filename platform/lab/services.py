@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.utils.translation import ngettext
 
 from gradlab.celery import app as celery_app
 from lab import selectors, wakeups
-from lab.models import ExperimentRun, Prediction, RunEvent, RunPlot, ServiceHeartbeat
+from lab.models import CodeDraft, ExperimentRun, Prediction, RunEvent, RunPlot, ServiceHeartbeat
 from quizzes import grading
 from sandbox import presets
 from sandbox.spec import SpecError, spec_validate
@@ -39,6 +40,12 @@ class LabError(Exception):
         self.message = message
         self.problems = problems or []
         super().__init__(message)
+
+
+def _code_check(code: str) -> None:
+    """The limits of code to store or run: the sandbox's own size limit (sandbox.harness)."""
+    if len(code.encode()) > MAX_CODE_BYTES:
+        raise LabError("invalid", _("The code is longer than %(limit)d KiB.") % {"limit": MAX_CODE_BYTES // 1024})
 
 
 def _event_add(*, run: ExperimentRun, kind: str, data: dict[str, Any] | None = None) -> RunEvent:
@@ -73,8 +80,7 @@ def run_create(
         spec = spec_validate(spec)
     except SpecError as error:
         raise LabError("invalid", _("The experiment cannot run as it is."), error.problems) from None
-    if len(code.encode()) > MAX_CODE_BYTES:
-        raise LabError("invalid", _("The code is longer than %(limit)d KiB.") % {"limit": MAX_CODE_BYTES // 1024})
+    _code_check(code)
     if spec["device"] == "cuda" and not settings.LAB_GPU_WORKERS:
         raise LabError("no_gpu", _("This server has no GPU workers: choose the device “automatic” or “CPU”."))
     with transaction.atomic():
@@ -111,6 +117,51 @@ def run_create(
         _publish_on_commit(run.id, event.seq)
         transaction.on_commit(lambda: run_enqueue(run_id=run.id))
     return run
+
+
+def draft_save(*, owner, template: str, code: str) -> CodeDraft:
+    """Keep what the learner has in the editor for `template`, replacing what was kept."""
+    if template not in selectors.CODE_TEMPLATES:
+        raise LabError("invalid", _("There is no code template called “%(name)s”.") % {"name": template[:40]})
+    _code_check(code)
+    draft, _created = CodeDraft.objects.update_or_create(owner=owner, template=template, defaults={"code": code})
+    return draft
+
+
+def draft_reset(*, owner, template: str) -> None:
+    """Back to the template: the editor shows it again."""
+    CodeDraft.objects.filter(owner=owner, template=template).delete()
+
+
+def run_name(*, run: ExperimentRun, name: str) -> ExperimentRun:
+    """Give the run a name of one line (an empty one takes the name away); LabError says why not."""
+    name = " ".join(name.split())  # line breaks and tabs become spaces
+    if any(unicodedata.category(character) == "Cc" for character in name):
+        raise LabError("invalid_name", _("The name contains a control character. Please remove it."))
+    limit = ExperimentRun.MAX_NAME_LENGTH
+    if len(name) > limit:
+        message = _("The name has %(count)d characters; a run’s name has at most %(limit)d.")
+        raise LabError("invalid_name", message % {"count": len(name), "limit": limit})
+    ExperimentRun.objects.filter(pk=run.pk).update(name=name)
+    run.name = name
+    return run
+
+
+def run_delete(*, run: ExperimentRun, now: dt.datetime | None = None) -> None:
+    """Delete a final run: its code, output, numbers, plots, events and prediction go.
+
+    The row stays behind, emptied and hidden from every page, so that the compute time it
+    used still counts today: deleting a run gives no compute time back.
+    """
+    with transaction.atomic():
+        run = ExperimentRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_active:
+            raise LabError("active", _("The run is still queued or running: cancel it first, then delete it."))
+        run.events.all().delete()
+        run.plots.all().delete()
+        Prediction.objects.filter(run=run).delete()
+        blank = {"name": "", "code": "", "log": "", "error": "", "error_line": None, "result": None}
+        ExperimentRun.objects.filter(pk=run.pk).update(deleted_at=now or timezone.now(), **blank)
 
 
 def heartbeat_stamp(

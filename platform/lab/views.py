@@ -1,14 +1,14 @@
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -22,10 +22,7 @@ from lab.models import ExperimentRun
 from quizzes import grading
 from quizzes.models import Question
 from sandbox import presets
-from sandbox.spec import DEFAULTS
 
-TEMPLATES_DIR = Path(presets.__file__).resolve().parent / "templates"
-CODE_TEMPLATES = {"mlp": dict(DEFAULTS), "rnn": dict(presets.SEQUENCE)}
 MAX_COMPARED = 6
 QUEUE_DOWN = gettext_lazy("Experiments cannot be queued right now: the task queue is not reachable. Try again later.")
 NO_WORKER = gettext_lazy("Experiments cannot run right now: no lab worker is running. Try again later.")
@@ -67,8 +64,9 @@ def _home_context(
     if form is None:
         form = SpecForm(initial=SpecForm.initial_from(chosen.spec if chosen else {}), gpu=settings.LAB_GPU_WORKERS)
     template = request.GET.get("template", template)
-    template = template if template in CODE_TEMPLATES else "mlp"
-    runs = [(run, presentation.run_label(run)) for run in ExperimentRun.objects.filter(owner=request.user)[:50]]
+    template = template if template in selectors.CODE_TEMPLATES else "mlp"
+    draft = selectors.draft_for(user=request.user, template=template)
+    runs = [(run, presentation.run_label(run)) for run in selectors.own_runs(user=request.user)[:50]]
     return {
         "form": form,
         "presets": presentation.preset_cards(language=current_language()),
@@ -80,7 +78,9 @@ def _home_context(
         ],
         "tab": tab or ("code" if request.GET.get("tab") == "code" else "builder"),
         "refusal": refusal,
-        "code": code or (TEMPLATES_DIR / f"{template}.py").read_text(),
+        # What was posted (a refusal), else the learner's draft, else the template.
+        "code": code or (draft.code if draft else selectors.template_code(template)),
+        "draft": draft,
         "template": template,
         "runs": runs,
         "queues": selectors.queue_lengths(),
@@ -96,6 +96,7 @@ def _home_context(
 
 @require_safe
 @login_required
+@never_cache  # Back must show the draft as it is now, never a copy the browser kept
 def home(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "lab/home.html", _home_context(request))
 
@@ -106,6 +107,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
     is_code = "code" in request.POST
     code = request.POST.get("code", "")
     template = request.POST.get("template", "mlp")
+    template = template if template in selectors.CODE_TEMPLATES else "mlp"
     preset = presets.BY_KEY.get(request.POST.get("preset", ""))
     course = _course(request.POST)
     form = SpecForm(None if is_code else request.POST, gpu=settings.LAB_GPU_WORKERS)
@@ -113,12 +115,16 @@ def run_create(request: HttpRequest) -> HttpResponse:
         try:
             code = inputs.parse_text(code, field="code", label=_("Your code"))
         except inputs.InputError as error:
-            return _form_refused(
-                request, form=form, message=error.message, code=code.replace(inputs.NUL, ""), tab="code"
-            )
+            code = code.replace(inputs.NUL, "")
+            return _form_refused(request, form=form, message=error.message, code=code, template=template, is_code=True)
+        try:  # kept before anything else may refuse the run: the code survives every refusal
+            services.draft_save(owner=request.user, template=template, code=code)
+        except services.LabError as error:
+            return _form_refused(request, form=form, message=error.message, code=code, template=template, is_code=True)
         if not code.strip():
-            return _form_refused(request, form=form, message=_("Write some code to run first."), code=code, tab="code")
-        spec = CODE_TEMPLATES.get(template, CODE_TEMPLATES["mlp"])
+            message = _("Write some code to run first.")
+            return _form_refused(request, form=form, message=message, code=code, template=template, is_code=True)
+        spec = selectors.CODE_TEMPLATES[template]
     elif form.is_valid():
         spec = form.spec
         # A preset is named only while its spec is unchanged: otherwise its claim would not apply.
@@ -153,18 +159,52 @@ def _course(query) -> Course | None:
 def _form_refused(
     request: HttpRequest,
     *,
-    form: SpecForm,
+    form: SpecForm | None = None,
     message: str,
     code: str = "",
     template: str = "mlp",
-    tab: str = "",
     is_code: bool = False,
 ) -> HttpResponse:
     """The lab's page again, saying why inside the region htmx swaps; 422 for a plain form post."""
     context = _home_context(
-        request, form=form, code=code, template=template, tab=tab or ("code" if is_code else ""), refusal=message
+        request, form=form, code=code, template=template, tab="code" if is_code else "", refusal=message
     )
     return TemplateResponse(request, "lab/home.html", context, status=422 if not request.htmx else 200)
+
+
+def _code_tab(template: str) -> str:
+    return f"{reverse('lab:home')}?tab=code&template={template}#code-heading"
+
+
+@require_POST
+@login_required
+def draft_save(request: HttpRequest) -> HttpResponse:
+    """The editor's content kept as the learner's draft: as they type (htmx), or by its button."""
+    template = request.POST.get("template", "")
+    raw = request.POST.get("code", "")
+    try:
+        code = inputs.parse_text(raw, field="code", label=_("Your code"))
+        draft = services.draft_save(owner=request.user, template=template, code=code)
+    except (inputs.InputError, services.LabError) as error:
+        if request.htmx:
+            return TemplateResponse(request, "lab/home.html#draft-status", {"draft_error": error.message})
+        code = raw.replace(inputs.NUL, "")
+        return _form_refused(request, message=error.message, code=code, template=template, is_code=True)
+    if request.htmx:
+        return TemplateResponse(request, "lab/home.html#draft-status", {"draft": draft})
+    messages.success(request, _("Your code is saved as your draft."))
+    return redirect(_code_tab(template))
+
+
+@require_POST
+@login_required
+def draft_reset(request: HttpRequest) -> HttpResponse:
+    template = request.POST.get("template", "")
+    if template not in selectors.CODE_TEMPLATES:
+        raise Http404("no such template")
+    services.draft_reset(owner=request.user, template=template)
+    messages.success(request, _("The editor holds the template again."))
+    return redirect(_code_tab(template))
 
 
 def _go_to(request: HttpRequest, run: ExperimentRun) -> HttpResponse:
@@ -201,16 +241,20 @@ def prediction_create(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_for_viewer(user=request.user, run_id=run_id)
-    context = presentation.run_context(run=run, viewer=request.user)
     if request.htmx:
         # The fallback without server-sent events: poll until final; 286 tells htmx to stop.
-        context["polling"] = True
+        context = presentation.run_context(run=run, viewer=request.user) | {"polling": True}
         return TemplateResponse(request, "lab/run.html#run", context, status=286 if run.is_final else 200)
-    return TemplateResponse(request, "lab/run.html", context)
+    return _run_page(request, run)
+
+
+def _run_page(request: HttpRequest, run: ExperimentRun, *, status: int = 200, **extra) -> TemplateResponse:
+    context = presentation.run_context(run=run, viewer=request.user) | presentation.code_context(run=run) | extra
+    return TemplateResponse(request, "lab/run.html", context, status=status)
 
 
 def _own_run(request: HttpRequest, run_id: int) -> ExperimentRun:
-    return get_object_or_404(ExperimentRun, pk=run_id, owner=request.user)
+    return get_object_or_404(selectors.own_runs(user=request.user), pk=run_id)
 
 
 @require_POST
@@ -236,6 +280,49 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.error(request, error.message)
         return redirect(run)
     return _go_to(request, again)
+
+
+@require_POST
+@login_required
+def run_edit(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Edit and run again: the run's code becomes the draft, and the editor opens with it."""
+    run = _own_run(request, run_id)
+    if run.kind != ExperimentRun.Kind.CODE:
+        raise Http404("this run ran no code")
+    template = selectors.template_of(run)
+    services.draft_save(owner=request.user, template=template, code=run.code)
+    messages.success(request, _("The code of run %(id)s is in the editor.") % {"id": run.id})
+    return redirect(_code_tab(template))
+
+
+@require_POST
+@login_required
+def run_name(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _own_run(request, run_id)
+    error = ""
+    try:
+        run = services.run_name(run=run, name=request.POST.get("name", ""))
+    except services.LabError as refused:
+        error = refused.message
+    if request.htmx:
+        context = {"run": run, "label": presentation.run_label(run), "is_owner": True, "name_error": error}
+        return TemplateResponse(request, "lab/run.html#run-name", context)
+    if error:
+        return _run_page(request, run, status=422, name_error=error)
+    return redirect(run)
+
+
+@require_POST
+@login_required
+def run_delete(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _own_run(request, run_id)
+    try:
+        services.run_delete(run=run)
+    except services.LabError as error:
+        messages.error(request, error.message)
+        return redirect(run)
+    messages.success(request, _("Run %(id)s is deleted.") % {"id": run.id})
+    return redirect("lab:home")
 
 
 @require_safe

@@ -328,14 +328,25 @@ def test_it_shows_a_finished_runs_plots_and_downloads(client, learner, finished_
 
 
 def test_it_shows_a_failed_runs_error_and_offers_to_start_it_again(client, learner, create_run):
+    run = finish_run(create_run(learner), fake_result(status="killed", error="out of memory"))
+    client.force_login(learner)
+
+    response = client.get(run_url(run))
+
+    assert "out of memory" in response.text
+    assert f'action="{run_url(run, "retry")}"' in response.text
+    assert "Start it again</button>" in response.text
+
+
+def test_it_shows_a_failed_code_runs_error_with_its_line_and_offers_to_edit_it(client, learner, create_run):
     run = finish_run(create_run(learner, code="x\n"), fake_result(status="error", error="NameError: x", line=3))
     client.force_login(learner)
 
     response = client.get(run_url(run))
 
-    assert "Line 3: NameError: x" in response.text
-    assert f'action="{run_url(run, "retry")}"' in response.text
-    assert "Start it again</button>" in response.text
+    assert '<a href="#code-line-3">Line 3:</a> NameError: x' in response.text
+    assert f'action="{run_url(run, "edit")}"' in response.text
+    assert "Start it again</button>" not in response.text  # the same mistake, once more
 
 
 def test_it_stops_htmx_polling_once_the_run_is_final(client, learner, finished_run):
@@ -370,6 +381,9 @@ def test_it_keeps_htmx_polling_while_the_run_is_active(client, learner, queued_r
         ("get", "data.csv"),
         ("post", "cancel"),
         ("post", "retry"),
+        ("post", "edit"),
+        ("post", "name"),
+        ("post", "delete"),
     ],
 )
 def test_it_hides_a_run_from_another_learner(client, other_learner, finished_run, method, suffix):

@@ -96,6 +96,16 @@ TEMPLATES = [
 ]
 
 
+# WAL and immediate transactions let the web server and a worker write the same SQLite
+# file without "database is locked" errors: a transaction that reads first and writes
+# later cannot wait for a lock it would have to upgrade, and fails at once.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
 def database_from_url(url: str) -> dict:
     if url:
         # No persistent connections: under ASGI each request runs in a thread of its own,
@@ -113,19 +123,16 @@ def database_from_url(url: str) -> dict:
                 "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
             }
             database["CONN_HEALTH_CHECKS"] = False  # the pool checks a connection before lending it
+        if database["ENGINE"].endswith("sqlite3"):  # a SQLite file named by URL: as the embedded one
+            database["OPTIONS"] = SQLITE_OPTIONS | database.get("OPTIONS", {})
         return database
-    # Embedded default: one SQLite file. WAL and immediate transactions let the web
-    # server and a worker write without "database is locked" errors. Its folder is made
-    # here: on a fresh clone even the first command's system checks open the database.
+    # Embedded default: one SQLite file. Its folder is made here: on a fresh clone even the
+    # first command's system checks open the database.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "gradlab.sqlite3",
-        "OPTIONS": {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        },
+        "OPTIONS": dict(SQLITE_OPTIONS),
     }
 
 

@@ -1,5 +1,6 @@
-// The lab: a code editor on the code tab, and the run page's fallback from server-sent
-// events to polling. Everything here is an enhancement: the pages work without it.
+// The lab: a code editor on the code tab, the failing line marked once a run ends live,
+// and the run page's fallback from server-sent events to polling. Everything here is an
+// enhancement: the pages work without it.
 (function () {
   "use strict";
 
@@ -29,7 +30,11 @@
         },
       },
     });
-    editor.on("change", function () { editor.save(); });
+    // The textarea's own input event: htmx saves the draft from it, a second after typing stops.
+    editor.on("change", function () {
+      editor.save();
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    });
     var label = document.querySelector('label[for="' + textarea.id + '"]');
     if (label) editor.getInputField().setAttribute("aria-labelledby", label.id || (label.id = textarea.id + "-label"));
   }
@@ -62,8 +67,17 @@
   document.addEventListener("htmx:sseOpen", function () { failures = 0; });
   document.addEventListener("htmx:sseMessage", function () { failures = 0; });
 
+  // A run that ends while its page is open: mark the line of its error in the code shown
+  // below (a page loaded after the end has it marked by the server).
+  function markErrorLine() {
+    var error = document.querySelector(".run-error[data-line]");
+    var line = error && document.getElementById("code-line-" + error.dataset.line);
+    if (line && !line.querySelector(".hll")) line.classList.add("hll");
+  }
+
   function init(root) {
     root.querySelectorAll("textarea[data-editor]").forEach(startEditor);
+    markErrorLine();
     var run = root.querySelector ? root.querySelector("#run[data-poll-url]") : null;
     if (run && !("EventSource" in window)) startPolling(run);
   }

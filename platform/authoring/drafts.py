@@ -23,7 +23,7 @@ from reversion.models import Version
 from authoring.bundles import ContentConflict, course_dump_files, courses_load, files_digest
 from authoring.models import CourseDraft, CoursePublication
 from courses.content.errors import ContentError, Problem
-from courses.content.model import CourseContent
+from courses.content.model import LANGUAGES, CourseContent
 from courses.content.reader import COURSE_FILE, LESSON_FILE, read_content
 from courses.content.writer import course_files
 from courses.content.yaml_io import dump_yaml
@@ -68,6 +68,23 @@ def _relative(problem: Problem, folder: Path) -> Problem:
     except ValueError:
         inside = problem.file
     return Problem(file=inside, line=problem.line, field=problem.field, message=problem.message)
+
+
+def _yaml(text: str):
+    """A file of a draft, parsed fast: the draft was read and checked when it was saved."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
+def lessons_outline(files: dict[str, str]) -> list[dict]:
+    """The lessons of checked files in order: key, titles, summaries, texts and how many facts."""
+    lessons = []
+    for key in _yaml(files[COURSE_FILE])["lessons"]:
+        meta = _yaml(files[f"{lesson_folder(key)}{LESSON_FILE}"])
+        body = {language: files[f"{lesson_folder(key)}{language}.md"] for language in LANGUAGES}
+        lessons.append(
+            {"key": key, "title": meta["title"], "summary": meta["summary"], "body": body, "facts": len(meta["facts"])}
+        )
+    return lessons
 
 
 def draft_of(course: Course) -> CourseDraft | None:
@@ -118,7 +135,7 @@ def lesson_files_edit(files: dict[str, str], *, lesson: str, title: dict, summar
     path = f"{lesson_folder(lesson)}{LESSON_FILE}"
     if path not in files:
         raise ContentError([Problem(Path(path), None, None, "no such lesson in the draft")])
-    meta = yaml.safe_load(files[path])
+    meta = _yaml(files[path])
     meta["title"] = {language: " ".join(text.split()) for language, text in title.items()}
     meta["summary"] = {language: " ".join(text.split()) for language, text in summary.items()}
     changed = {**files, path: dump_yaml(meta)}
@@ -129,7 +146,7 @@ def lesson_files_edit(files: dict[str, str], *, lesson: str, title: dict, summar
 
 def lesson_files_move(files: dict[str, str], *, lesson: str, offset: int) -> dict:
     """The files with the lesson `offset` places later (earlier when negative) in course.yaml."""
-    meta = yaml.safe_load(files[COURSE_FILE])
+    meta = _yaml(files[COURSE_FILE])
     order = meta["lessons"]
     if lesson not in order:
         raise ContentError([Problem(Path(COURSE_FILE), None, "lessons", f"no lesson {lesson!r}")])

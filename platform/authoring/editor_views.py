@@ -53,31 +53,24 @@ class LessonForm(forms.Form):
             self.add_error(name if name in self.fields else None, str(problem))
 
 
-def _lesson_texts(content, lesson: str) -> dict | None:
-    found = next((entry for entry in content.lessons if entry.key == lesson), None)
+def _lesson_texts(files: dict[str, str], lesson: str) -> dict | None:
+    found = next((entry for entry in drafts.lessons_outline(files) if entry["key"] == lesson), None)
     if found is None:
         return None
-    values = {}
-    for language in LANGUAGES:
-        values[f"title_{language}"] = getattr(found.meta.title, language)
-        values[f"summary_{language}"] = getattr(found.meta.summary, language)
-        values[f"body_{language}"] = found.body[language]
-    return values
+    return {
+        f"{name}_{language}": found[name][language] for name in ("title", "summary", "body") for language in LANGUAGES
+    }
 
 
-def _titled(content) -> list[dict]:
+def _titled(files: dict[str, str]) -> list[dict]:
     """The lessons of a draft in order, titled in the reader's language."""
     language = translation.get_language() or LANGUAGES[0]
     language = language if language in LANGUAGES else LANGUAGES[0]
-    return [
-        {"key": lesson.key, "title": getattr(lesson.meta.title, language), "facts": len(lesson.meta.facts)}
-        for lesson in content.lessons
-    ]
+    return [{**lesson, "title": lesson["title"][language]} for lesson in drafts.lessons_outline(files)]
 
 
 def _outline(request, course: Course, *, status: int = 200, problem: str = "") -> HttpResponse:
     files, token = drafts.working_files(course)
-    content = drafts.files_read(key=course.key, files=files)
     draft = drafts.draft_of(course)
     changed = []
     if draft is not None:
@@ -87,7 +80,7 @@ def _outline(request, course: Course, *, status: int = 200, problem: str = "") -
         "course": course,
         "draft": draft,
         "token": token,
-        "lessons": _titled(content),
+        "lessons": _titled(files),
         "changed": changed,
         "problem": problem,
         "languages": LANGUAGES,
@@ -126,7 +119,7 @@ def lesson_move(request: HttpRequest, course: Course) -> HttpResponse:
 @course_staff_required
 def lesson_edit(request: HttpRequest, course: Course, lesson: str) -> HttpResponse:
     files, token = drafts.working_files(course)
-    initial = _lesson_texts(drafts.files_read(key=course.key, files=files), lesson)
+    initial = _lesson_texts(files, lesson)
     if initial is None:
         raise Http404("No such lesson in the draft.")
     status, stale_diff = 200, ""
@@ -201,16 +194,15 @@ def lesson_preview(request: HttpRequest, course: Course, lesson: str) -> HttpRes
     if language not in LANGUAGES:
         language = LANGUAGES[0]
     files, _token = drafts.working_files(course)
-    banner = render_to_string(
-        "authoring/includes/preview_banner.html",
-        {"course": course, "lesson": lesson, "language": language, "languages": _language_names()},
-        request=request,
-    )
 
     def render() -> HttpResponse:
         with translation.override(language):
             request.LANGUAGE_CODE = language
-            request.preview_banner = banner
+            request.preview_banner = render_to_string(
+                "authoring/includes/preview_banner.html",
+                {"course": course, "lesson": lesson, "language": language, "languages": _language_names()},
+                request=request,
+            )
             response = course_views.lesson_detail(request, course=course.key, lesson=lesson)
             return response.render() if hasattr(response, "render") else response
 

@@ -15,6 +15,7 @@ const libraries = [
       "lib/codemirror.js",
       "lib/codemirror.css",
       "mode/python/python.js",
+      "mode/markdown/markdown.js",
       "addon/edit/matchbrackets.js",
       "addon/selection/active-line.js",
     ],

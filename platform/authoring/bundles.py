@@ -305,20 +305,11 @@ def _read_capped(bundle: zipfile.ZipFile, entry: _Entry, name: str) -> bytes:
     return data
 
 
-def import_bundle(
-    fileobj: BinaryIO,
-    *,
-    replace: bool = False,
-    name: str | None = None,
-    course_key: str | None = None,
-    new: bool = False,
-) -> LoadReport:
-    """Import a course from a .zip made by export_bundle (or by hand), by the same rules as
-    content_load. Raises ContentError with the loader's file:line: field messages (the paths
-    inside the bundle), having written nothing.
-
-    `course_key`: the bundle must hold that course (a course's own import page); `new`: it must
-    hold a course the database does not have yet (a new course from a bundle)."""
+def bundle_read(
+    fileobj: BinaryIO, *, name: str | None = None, course_key: str | None = None, new: bool = False
+) -> tuple[list[CourseContent], Path]:
+    """The course a .zip bundle holds, read and validated (and the temporary folder it was
+    read from, for naming problems). Raises ContentError with the paths inside the bundle."""
     name = name or Path(getattr(fileobj, "name", None) or "bundle.zip").name
     try:
         bundle = zipfile.ZipFile(fileobj)
@@ -343,15 +334,33 @@ def import_bundle(
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
             raise ContentError([Problem(Path(name), None, None, f"the bundle is damaged ({error})")]) from None
         try:
-            courses = read_content(folder)
+            return read_content(folder), Path(temporary)
         except ContentError as error:
             raise ContentError([_in_bundle(problem, Path(temporary), name) for problem in error.problems]) from None
-        try:
-            return courses_load(courses, origin=f"bundle {name}", replace=replace)
-        except ContentConflict:
-            raise
-        except ContentError as error:  # what only the database can tell (a key another course holds)
-            raise ContentError([_in_bundle(problem, Path(temporary), name) for problem in error.problems]) from None
+
+
+def import_bundle(
+    fileobj: BinaryIO,
+    *,
+    replace: bool = False,
+    name: str | None = None,
+    course_key: str | None = None,
+    new: bool = False,
+) -> LoadReport:
+    """Import a course from a .zip made by export_bundle (or by hand), by the same rules as
+    content_load. Raises ContentError with the loader's file:line: field messages (the paths
+    inside the bundle), having written nothing.
+
+    `course_key`: the bundle must hold that course (a course's own import page); `new`: it must
+    hold a course the database does not have yet (a new course from a bundle)."""
+    name = name or Path(getattr(fileobj, "name", None) or "bundle.zip").name
+    courses, temporary = bundle_read(fileobj, name=name, course_key=course_key, new=new)
+    try:
+        return courses_load(courses, origin=f"bundle {name}", replace=replace)
+    except ContentConflict:
+        raise
+    except ContentError as error:  # what only the database can tell (a key another course holds)
+        raise ContentError([_in_bundle(problem, temporary, name) for problem in error.problems]) from None
 
 
 def _in_bundle(problem: Problem, root: Path, name: str) -> Problem:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from authoring import bundle_views, cards_views, gift_views, staff_views, views
+from authoring import bundle_views, cards_views, editor_views, gift_views, staff_views, views
 
 app_name = "authoring"
 # Every page of one course takes its key as `course` and goes through
@@ -22,4 +22,12 @@ urlpatterns = [
     path("<slug:course>/cards/import", cards_views.cards_import, name="cards_import"),
     path("<slug:course>/questions/gift/", gift_views.gift_import, name="gift_import"),
     path("<slug:course>/questions.gift.txt", gift_views.gift_export, name="gift_export"),
+    path("<slug:course>/edit/", editor_views.course_edit, name="course_edit"),
+    path("<slug:course>/edit/order", editor_views.lesson_move, name="lesson_move"),
+    path("<slug:course>/edit/publish", editor_views.draft_publish, name="draft_publish"),
+    path("<slug:course>/edit/discard", editor_views.draft_discard, name="draft_discard"),
+    path("<slug:course>/edit/markdown", editor_views.markdown_preview, name="markdown_preview"),
+    path("<slug:course>/edit/lessons/<slug:lesson>/", editor_views.lesson_edit, name="lesson_edit"),
+    path("<slug:course>/edit/lessons/<slug:lesson>/preview", editor_views.lesson_preview, name="lesson_preview"),
+    path("<slug:course>/edit/lessons/<slug:lesson>/history", editor_views.lesson_history, name="lesson_history"),
 ]

@@ -14,8 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from authoring import bundles
-from authoring.bundles import ContentConflict, export_bundle, import_bundle
-from authoring.models import CourseImport
+from authoring.bundles import ContentConflict, course_dump_files, export_bundle, import_bundle
+from authoring.models import CourseDraft, CourseImport
 from courses.content.errors import ContentError
 from courses.models import Course, Lesson
 from tests.cards.card_files import write_card_course
@@ -106,8 +106,12 @@ def test_the_commands_export_and_import_a_course(tmp_path):
     assert "0 created, 0 updated" in out.getvalue()
     with pytest.raises(CommandError, match="course: no course has the key 'nope'"):
         call_command("export_course", "nope", "-o", str(tmp_path / "nope.zip"))
-    with pytest.raises(CommandError, match="--as-draft is not available yet"):
-        call_command("import_course", str(target), "--as-draft")
+    out = StringIO()
+    call_command("import_course", str(target), "--as-draft", stdout=out)  # the bundle as the course's draft
+    assert "Draft of vanishing-gradient (version 1)" in out.getvalue()
+    assert CourseDraft.objects.get(course__key="vanishing-gradient").files == course_dump_files(
+        Course.objects.get(key="vanishing-gradient")
+    )
 
 
 @pytest.mark.slow

@@ -11,9 +11,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from authoring.bundles import ContentConflict, content_dump, content_load
-from authoring.models import CourseImport
+from authoring.models import CourseDraft, CourseImport
 from cards import services as card_services
 from cards.models import Card, LearnerCard, Note
+from courses.content.reader import read_content
+from courses.content.writer import course_files
 from courses.models import Course, Lesson, LessonProgress
 from courses.services import lesson_progress_set
 from quizzes.models import Question
@@ -224,12 +226,22 @@ def test_replace_keeps_the_card_schedules(tmp_path, learner):
     assert Note.objects.get(key="sigma-max").back_en == "0.25, at $z = 0$."
 
 
-def test_as_draft_is_refused_until_drafts_exist(client, imported):
+def test_as_draft_brings_the_files_in_as_a_draft_and_leaves_the_edit_live(client, imported):
     admin_edit(client, Lesson.objects.get(key="first", course__key="test-course"), title_en="Edited")
     before = CourseImport.objects.get(course__key="test-course").files
 
-    with pytest.raises(CommandError, match="--as-draft is not available yet: drafts come with the browser editor"):
-        load(str(imported), "--as-draft")
+    load(str(imported), "--as-draft")
 
+    # Learners still see the admin's edit; the files' version waits in the draft for review.
     assert Lesson.objects.get(key="first", course__key="test-course").title_en == "Edited"
     assert CourseImport.objects.get(course__key="test-course").files == before
+    draft = CourseDraft.objects.get(course__key="test-course")
+    assert "en: Edited" not in draft.files["lessons/first/lesson.yaml"]
+    assert draft.files == course_files(read_content(imported)[0])
+
+
+def test_as_draft_refuses_a_course_the_database_lacks(tmp_path):
+    folder = write_test_course(tmp_path, key="brand-new")
+    with pytest.raises(CommandError, match="brand-new: not in the database: a draft belongs to a course"):
+        load(str(folder), "--as-draft")
+    assert not CourseDraft.objects.exists()

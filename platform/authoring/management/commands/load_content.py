@@ -2,15 +2,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from authoring.bundles import ContentConflict, content_load
+from authoring.drafts import courses_as_drafts
 from courses.content.errors import ContentError
+from courses.content.reader import read_content
 from courses.loading import LoadReport
-
-AS_DRAFT_REFUSED = (
-    "--as-draft is not available yet: drafts come with the browser editor. Nothing was loaded. "
-    "Use --replace to take the files' version now, or dump_content to keep the database's."
-)
 
 
 def report_write(command: BaseCommand, report: LoadReport, *, origin, verbosity: int) -> None:
@@ -28,6 +26,14 @@ def report_write(command: BaseCommand, report: LoadReport, *, origin, verbosity:
             command.stdout.write(f"  {word}: {item}")
     for warning in report.warnings:
         command.stderr.write(f"warning: {warning}")
+
+
+def drafts_write(command: BaseCommand, drafts, *, origin) -> None:
+    for draft in drafts:
+        command.stdout.write(
+            f"Draft of {draft.course.key} (version {draft.version}) from {origin}; learners see nothing of it "
+            f"until it is published: review and publish it at /author/{draft.course.key}/edit/."
+        )
 
 
 def conflict_message(error: ContentConflict) -> str:
@@ -63,13 +69,18 @@ class Command(BaseCommand):
             action="store_true",
             help="import only the courses the database does not have; never touch an existing one (the start path)",
         )
-        mode.add_argument("--as-draft", action="store_true", help="bring the files in as a draft (not available yet)")
+        mode.add_argument(
+            "--as-draft",
+            action="store_true",
+            help="bring the files' version of existing courses in as their drafts, to review and publish in the editor",
+        )
 
     def handle(self, *args, path: Path | None, replace: bool, new_only: bool, as_draft: bool, verbosity, **options):
-        if as_draft:
-            raise CommandError(AS_DRAFT_REFUSED)
         path = path or settings.CONTENT_DIR
         try:
+            if as_draft:
+                drafts_write(self, courses_as_drafts(read_content(path), user=None, now=timezone.now()), origin=path)
+                return
             report = content_load(path=path, replace=replace, new_only=new_only)
         except ContentConflict as error:
             raise CommandError(conflict_message(error)) from None

@@ -135,9 +135,13 @@ def _import_record(course: Course, *, origin: str, now) -> None:
 
 
 def courses_load(
-    courses: list[CourseContent], *, origin: str, replace: bool = False, new_only: bool = False
+    courses: list[CourseContent], *, origin: str, replace: bool = False, new_only: bool = False, record: bool = True
 ) -> LoadReport:
-    """Load read, valid courses by the source-of-truth rules, all or nothing (see the module)."""
+    """Load read, valid courses by the source-of-truth rules, all or nothing (see the module).
+
+    `record=False`: the courses come from the database's own editor (a published draft), not
+    from files; what the last import of files wrote stays the record, so that loading those
+    (older) files again stops with the difference instead of overwriting the edit."""
     report = LoadReport(warnings=[str(warning) for content in courses for warning in content.warnings])
     now = timezone.now()
     with transaction.atomic():
@@ -161,7 +165,8 @@ def courses_load(
             course = course_core_load(content, report, now)
             for part in parts.registered():
                 part.load(course=course, content=content, report=report, now=now)
-            _import_record(course, origin=origin, now=now)
+            if record:
+                _import_record(course, origin=origin, now=now)
             report.courses.append(course.key)
     return report
 

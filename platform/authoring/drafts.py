@@ -248,7 +248,8 @@ def draft_publish(*, course: Course, user, now) -> LoadReport:
         _publication_record(course, files=published, user=None, now=draft.changed_at, comment="before")
     content = files_read(key=course.key, files=draft.files)
     username = getattr(user, "username", "")
-    report = courses_load([content], origin=f"draft published by {username}", replace=True)
+    # An edit in the database, like one in the admin: the files' import record stays as it was.
+    report = courses_load([content], origin=f"draft published by {username}", replace=True, record=False)
     _publication_record(course, files=course_dump_files(course), user=user, now=now, comment="published")
     draft.delete()
     return report
@@ -265,7 +266,7 @@ def draft_render[T](*, course: Course, files: dict[str, str], render: Callable[[
     result: list[T] = []
     try:
         with transaction.atomic():
-            courses_load([content], origin="preview", replace=True)
+            courses_load([content], origin="preview", replace=True, record=False)
             result.append(render())
             raise _Rollback
     except _Rollback:

@@ -129,7 +129,7 @@ PRESETS: tuple[Preset, ...] = (
             "de": "Der Gradient der ersten Schicht ist weniger als ein Millionstel dessen der letzten.",
             "en": "The first layer's gradient is less than a millionth of the last layer's.",
         },
-        facts=(1, 3, 6),
+        facts=(1, 3, 6, 20),
         spec=STANDARD,
         baseline=None,
         holds=lambda result, _: depth_ratio(result) < 1e-6,
@@ -145,7 +145,7 @@ PRESETS: tuple[Preset, ...] = (
             "de": "Der Gradient der ersten Schicht ist weniger als ein Tausendstel dessen der letzten.",
             "en": "The first layer's gradient is less than a thousandth of the last layer's.",
         },
-        facts=(3, 6),
+        facts=(3, 6, 21),
         spec=_with(STANDARD, model={"activation": "tanh"}),
         baseline=None,
         holds=lambda result, _: depth_ratio(result) < 1e-3,
@@ -291,7 +291,7 @@ PRESETS: tuple[Preset, ...] = (
             " layer's, with Xavier's own less than 10 times; before clipping the norm of the whole gradient is"
             " at least 1000 at every step, after it at most 1.",
         },
-        facts=(7,),
+        facts=(7, 21, 23, 24),
         spec=LARGE_WEIGHTS,
         baseline=_with(LARGE_WEIGHTS, model={"weight_scale": 1.0}),
         holds=lambda result, baseline: (

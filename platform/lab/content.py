@@ -21,7 +21,7 @@ class Prediction(QuestionBase):
 
     type: Literal["prediction"]
     preset: Slug
-    measure: Literal["depth_orders", "sequence_orders"]
+    measure: Literal["depth_orders", "growth_orders", "sequence_orders"]
     tolerance: float = Field(gt=0)
     unit: Translated
 

@@ -40,7 +40,7 @@ def preset_cards(*, language: str) -> list[dict[str, Any]]:
     ]
 
 
-# The presets back facts of the first course, by their numbers in the source article.
+# The presets back facts of the first course, by their numbers (1-19 from the source article, then the course's own).
 PRESETS_COURSE = "vanishing-gradient"
 
 

@@ -175,8 +175,15 @@ def orders_of_magnitude(ratio: float | None) -> float | None:
     return -math.log10(ratio)
 
 
+def growth_orders(result: dict[str, Any]) -> float | None:
+    """How many powers of ten the first hidden layer's gradient is larger than the last one's (exploding)."""
+    ratio = depth_ratio(result)
+    return None if ratio is None else math.log10(ratio)
+
+
 MEASURES = {
     "depth_orders": lambda result: orders_of_magnitude(depth_ratio(result)),
+    "growth_orders": growth_orders,
     "sequence_orders": lambda result: orders_of_magnitude(sequence_ratio(result)),
 }
 

@@ -31,7 +31,7 @@ def test_a_new_visitor_signs_up_reads_a_lesson_marks_it_done_and_switches_langua
     expect(page.locator(".username")).to_have_text("mira")
 
     page.get_by_role("link", name="The vanishing gradient problem").click()
-    expect(page.get_by_text("You have finished 0 of 7 lessons.")).to_be_visible()
+    expect(page.get_by_text("You have finished 0 of 9 lessons.")).to_be_visible()
     page.get_by_role("link", name=re.compile("^Start the course")).click()
     expect(page).to_have_url(re.compile(r"/courses/vanishing-gradient/introduction/$"))
     assert page.locator(".prose h2").count() >= 2  # the lesson text is there, rendered

@@ -12,13 +12,25 @@ from courses.services import lesson_progress_set
 from quizzes.models import Question, Quiz
 from tests.courses.content_files import edit, write_test_course
 
-EXPECTED_LESSONS = ["introduction", "what-it-is", "causes", "effects", "mitigations", "practice", "conclusion"]
+# The article's sections, then the lessons the course adds after them (issue 19).
+EXPECTED_LESSONS = [
+    "introduction",
+    "what-it-is",
+    "causes",
+    "effects",
+    "mitigations",
+    "practice",
+    "conclusion",
+    "derivation",
+    "exploding",
+]
 
 
 def test_it_has_all_19_facts_of_the_article_in_both_languages(course):
     facts = list(Fact.objects.live().filter(course=course))
 
-    assert sorted(fact.number for fact in facts) == list(range(1, 20))
+    # The article's facts keep their numbers 1-19; the course's own facts are numbered after them.
+    assert sorted(fact.number for fact in facts)[:19] == list(range(1, 20))
     for fact in facts:
         for field in ("statement", "explanation"):
             assert getattr(fact, f"{field}_de").strip(), (fact.key, field, "de")
@@ -41,6 +53,8 @@ def test_it_groups_the_facts_in_the_articles_sections(course):
         "mitigations": [14, 15, 16, 17],
         "practice": [18, 19],
         "conclusion": [],
+        "derivation": [20, 21, 22],
+        "exploding": [23, 24, 25, 26],
     }
     for lesson in lessons:
         assert lesson.body_de.strip() and lesson.body_en.strip()

@@ -37,7 +37,7 @@ def test_the_home_page_lists_the_course(client, course):
     response = client.get("/", headers={"accept-language": "en"})
 
     assert course.title_en in response.text
-    assert "7 lessons · 19 facts" in " ".join(response.text.split())
+    assert "9 lessons · 26 facts" in " ".join(response.text.split())
 
 
 def test_a_lesson_shows_its_text_facts_statuses_and_sources(client, causes):
@@ -105,10 +105,10 @@ def test_progress_is_per_learner(client, learner, other_learner, course, causes)
 
     response = client.get(course.get_absolute_url(), headers={"accept-language": "en"})
 
-    assert "You have finished 0 of 7 lessons." in response.text
+    assert "You have finished 0 of 9 lessons." in response.text
     client.force_login(learner)
     response = client.get(course.get_absolute_url(), headers={"accept-language": "en"})
-    assert "You have finished 1 of 7 lessons." in response.text
+    assert "You have finished 1 of 9 lessons." in response.text
     assert 'class="lesson-item is-done"' in response.text
 
 

@@ -80,6 +80,18 @@ def test_it_grades_a_prediction_outside_the_tolerance_as_wrong(
     assert _finish(run).correct is False
 
 
+def test_it_grades_a_growth_prediction_by_how_many_orders_the_first_layer_is_larger(
+    learner, course, django_capture_on_commit_callbacks
+):
+    question = Question.objects.get(course=course, key="predict-exploding-growth")
+    # The fake result's first layer is smaller, so it grows by minus two orders.
+    right = _finish(_predict(learner, question, -FAKE_ORDERS + 0.9, django_capture_on_commit_callbacks))
+    wrong = _finish(_predict(learner, question, FAKE_ORDERS, django_capture_on_commit_callbacks))
+
+    assert right.correct is True and right.measured == pytest.approx(-FAKE_ORDERS)
+    assert wrong.correct is False
+
+
 def test_it_leaves_the_prediction_open_when_the_run_fails(
     learner, sigmoid_question, django_capture_on_commit_callbacks
 ):

@@ -268,6 +268,14 @@ def test_it_measures_the_sequence_from_the_first_time_step_to_the_last():
     assert selectors.measured_value(measure="sequence_orders", result=result) == pytest.approx(3.0)
 
 
+def test_it_measures_an_exploding_gradient_in_orders_it_grows():
+    result = {"grad_norm": [[1e4, 1e-2, 1.0, 1.0], [1e2, 1.0, 1.0, 1.0], [1e3, 1.0, 1.0, 1.0]]}
+
+    assert selectors.measured_value(measure="growth_orders", result=result) == pytest.approx(3.0)
+    assert selectors.measured_value(measure="depth_orders", result=result) == pytest.approx(-3.0)
+    assert selectors.measured_value(measure="growth_orders", result={"grad_norm": []}) is None
+
+
 def test_it_turns_a_ratio_into_orders_of_magnitude():
     assert selectors.orders_of_magnitude(1e-4) == pytest.approx(4.0)
     assert selectors.orders_of_magnitude(10.0) == pytest.approx(-1.0)

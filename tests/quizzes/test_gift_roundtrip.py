@@ -26,7 +26,7 @@ def test_it_reads_back_every_carried_question_unchanged(course, language):
     before = _bank(course)
     parsed, problems = gift_parse(text)
     assert problems == []
-    assert len(parsed) == len(before) == 47  # of 54: 4 ordering and 3 prediction questions are not carried
+    assert len(parsed) == len(before) == 57  # of 68: 6 ordering and 5 prediction questions are not carried
     report = questions_gift_import(
         course=course,
         data=text.encode(),
@@ -36,7 +36,7 @@ def test_it_reads_back_every_carried_question_unchanged(course, language):
         now=timezone.now(),
     )
     assert report.created == [] and report.updated == {} and report.notes == []
-    assert len(report.unchanged) == 47
+    assert len(report.unchanged) == 57
     assert _bank(course) == before
 
 
@@ -70,7 +70,7 @@ def test_both_languages_out_and_into_a_bank_without_them_give_the_same_questions
     first = questions_gift_import(
         course=course, data=files["en"].encode(), lesson=lesson, language="en", fact=None, now=timezone.now()
     )
-    assert len(first.created) == 47 and len(first.copied) == 47  # German holds the English text, for now
+    assert len(first.created) == 57 and len(first.copied) == 57  # German holds the English text, for now
     second = questions_gift_import(
         course=course, data=files["de"].encode(), lesson=lesson, language="de", fact=None, now=timezone.now()
     )

@@ -20,19 +20,24 @@ def _create(owner, spec, capture, **options) -> ExperimentRun:
         return services.run_create(owner=owner, spec=spec, language="en", **options)
 
 
-def _final(run: ExperimentRun, *, timeout_s: float = 90) -> ExperimentRun:
+def _final(run: ExperimentRun, *, timeout_s: float = 90, worker=None) -> ExperimentRun:
     def done():
         run.refresh_from_db()
         return run.is_final
 
-    wait_for(done, timeout_s=timeout_s, what=f"run {run.id} to finish")
+    try:
+        wait_for(done, timeout_s=timeout_s, what=f"run {run.id} to finish")
+    except AssertionError as error:
+        # What the run and the worker were doing: a run that never ends has its reason there.
+        log = worker.log.read_text(errors="replace")[-4000:] if worker and worker.log.exists() else ""
+        raise AssertionError(f"{error}; status {run.status}, events {events_of(run)}\nworker log:\n{log}") from None
     return run
 
 
 def test_it_runs_the_sigmoid_preset_to_the_end_with_plots(worker, learner, django_capture_on_commit_callbacks):
     run = _create(learner, SIGMOID, django_capture_on_commit_callbacks, preset="sigmoid-vanishes")
     worker.enqueue(run)
-    run = _final(run)
+    run = _final(run, worker=worker)
     assert run.status == "succeeded", (run.error, worker.log.read_text()[-3000:])
     assert run.result["layers"][0] == "layer1" and len(run.result["steps"]) == 50
     assert run.result["grad_norm"][-1][0] < 1e-6 * run.result["grad_norm"][-1][-1]
@@ -75,7 +80,7 @@ def test_it_ends_the_run_of_a_killed_worker_and_starts_it_again(
     assert again.status == "queued" and again.retry_of == run and again.spec == run.spec
     worker.start()
     worker.enqueue(again)
-    assert _final(again).status == "succeeded"
+    assert _final(again, worker=worker).status == "succeeded"
 
 
 def test_it_runs_a_learners_code_and_reports_their_error_with_its_line(
@@ -87,7 +92,7 @@ def test_it_runs_a_learners_code_and_reports_their_error_with_its_line(
     worker.enqueue(good)
     worker.enqueue(broken)
 
-    assert _final(good).status == "succeeded", good.error
+    assert _final(good, worker=worker).status == "succeeded", good.error
     assert len(good.result["layers"]) == 5 and good.plots.count() == 3
-    assert _final(broken).status == "failed"
+    assert _final(broken, worker=worker).status == "failed"
     assert broken.error_line == 3 and "TypeError" in broken.error

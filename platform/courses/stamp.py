@@ -20,6 +20,7 @@ StampedQuerySet for them, so that what they cache is covered too.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 
@@ -56,7 +57,9 @@ def cached[T](token: str, key: str, build: Callable[[], T]) -> T:
     if not token:
         return build()
     store = caches[CACHE]
-    full_key = f"content:{token}:{key}"
+    # A key may hold what the URL said (a course's or lesson's key, of any length or character):
+    # hashed, it stays a short key every cache backend takes.
+    full_key = f"content:{token}:{hashlib.sha256(key.encode()).hexdigest()}"
     value = store.get(full_key, _MISSING)
     if value is _MISSING:
         value = build()

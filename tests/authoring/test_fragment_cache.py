@@ -173,3 +173,13 @@ def test_quiz_card_and_question_writes_show_at_once_on_the_course_and_lesson_pag
 
     links.delete()  # the links between questions and facts
     assert mastery_of(get(client, course.get_absolute_url()), fact) == "not tried yet (0 questions)"
+
+
+@pytest.mark.parametrize("key", ["9" * 5000, "causes", "ä ö/ü\x7f"])
+def test_a_key_from_the_url_of_any_length_is_a_404_not_a_cache_error(client, course, key):
+    # The content cache is keyed on what the URL says; a long or odd key must stay a valid cache key.
+    from django.urls import reverse
+
+    url = reverse("courses:lesson", kwargs={"course": course.key, "lesson": "x"}).replace("/x/", f"/{key}/")
+    assert client.get(url).status_code == (200 if key == "causes" else 404)
+    assert client.get(f"/courses/{key}/").status_code == 404

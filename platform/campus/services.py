@@ -37,7 +37,9 @@ def learner_for(*, lti_user: LtiUser, language: str = "") -> User:
     django-lti keeps one LtiUser per registration; two registrations of one issuer name the
     same person by the same subject, so a second one finds the account of the first.
     """
-    lti_user = LtiUser.objects.select_for_update().select_related("registration", "auth_user").get(pk=lti_user.pk)
+    lti_user = (
+        LtiUser.objects.select_for_update(of=("self",)).select_related("registration", "auth_user").get(pk=lti_user.pk)
+    )
     if lti_user.auth_user is None:
         twin = (
             LtiUser.objects.filter(

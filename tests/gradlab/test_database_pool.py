@@ -42,7 +42,7 @@ POSTGRES = "postgres://gradlab@db.invalid:5432/gradlab"  # read by the settings,
 
 
 def test_the_web_server_pools_its_postgresql_connections_and_workers_do_not():
-    assert pool_of("asgi", DATABASE_URL=POSTGRES) == {"min_size": 2, "max_size": 10, "timeout": 10.0}
+    assert pool_of("asgi", DATABASE_URL=POSTGRES) == {"min_size": 2, "max_size": 10, "timeout": 3.0}
     assert pool_of("asgi", DATABASE_URL=POSTGRES, DATABASE_POOL_SIZE="4", DATABASE_POOL_TIMEOUT="2.5") == {
         "min_size": 2,
         "max_size": 4,

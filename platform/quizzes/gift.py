@@ -257,9 +257,8 @@ def _with_feedback(raw: str, text_format: str) -> tuple[str, str]:
     return _text(text, text_format)[0], _text(feedback, text_format)[0]
 
 
-def _multichoice(question, answers, offset, line_at, text_format) -> list[GiftProblem]:
-    question.form = "multichoice"
-    parts, problems = _parts(answers, offset, "=~", line_at)
+def _weighted_answers(question, parts, problems: list, text_format: str) -> list[GiftProblem]:
+    """Each answer with its optional ~%n% weight and #feedback, onto `question` (choice and short answers)."""
     for line, mark, raw in parts:
         weight, raw = _weighted(line, raw, problems)
         text, feedback = _with_feedback(raw, text_format)
@@ -267,6 +266,12 @@ def _multichoice(question, answers, offset, line_at, text_format) -> list[GiftPr
             problems.append(GiftProblem(line, _("an answer without text")))
         question.answers.append(GiftAnswer(line=line, mark=mark, weight=weight, text=text, feedback=feedback))
     return problems
+
+
+def _multichoice(question, answers, offset, line_at, text_format) -> list[GiftProblem]:
+    question.form = "multichoice"
+    parts, problems = _parts(answers, offset, "=~", line_at)
+    return _weighted_answers(question, parts, problems, text_format)
 
 
 def _match(question, answers, offset, line_at, text_format) -> list[GiftProblem]:
@@ -299,13 +304,7 @@ def _truefalse_or_short(question, answers, offset, line_at, text_format) -> list
         return [GiftProblem(line_at(offset), _("true or false is written T, TRUE, F or FALSE, in capitals"))]
     question.form = "shortanswer"
     parts, problems = _parts(answers, offset, "=", line_at)
-    for line, mark, raw in parts:
-        weight, raw = _weighted(line, raw, problems)
-        text, feedback = _with_feedback(raw, text_format)
-        if not text:
-            problems.append(GiftProblem(line, _("an answer without text")))
-        question.answers.append(GiftAnswer(line=line, mark=mark, weight=weight, text=text, feedback=feedback))
-    return problems
+    return _weighted_answers(question, parts, problems, text_format)
 
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
